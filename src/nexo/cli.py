@@ -1,0 +1,147 @@
+"""`nexo` command line: serve, migrate, demo, openapi, version."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from nexo import __version__
+from nexo.core.db.migrations import pending_migrations, upgrade_to_head
+from nexo.core.db.session import Database, masked_url
+from nexo.core.settings import ConfigurationError, Settings, get_settings
+from nexo.surfaces import SURFACES, SURFACES_BY_NAME
+
+app = typer.Typer(help="Nexo: five business-operations APIs in one service.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+    except ConfigurationError as exc:
+        _fail(str(exc))
+    if settings.is_sqlite:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]nexo:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+async def _database_state(settings: Settings) -> tuple[set[str], set[str]] | str:
+    """Migration state, or a one-line reason why the database cannot be reached."""
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        return await pending_migrations(database.read_engine)
+    except Exception as exc:  # the message is all an operator needs; a traceback would bury it
+        return f"cannot reach the database at {masked_url(settings.database_url)}: {_reason(exc)}"
+    finally:
+        await database.dispose()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _require_migrated(settings: Settings) -> None:
+    state = asyncio.run(_database_state(settings))
+    if isinstance(state, str):
+        _fail(state)
+    current, heads = state
+    if current != heads:
+        _fail(
+            f"the database at {masked_url(settings.database_url)} is not migrated "
+            f"(at {', '.join(sorted(current)) or 'nothing'}, needs {', '.join(sorted(heads))}); "
+            "run `nexo migrate` (or `make migrate`) first"
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes; one per core is right.")] = 1,
+) -> None:
+    """Serve every surface over HTTP."""
+    settings = _settings()
+    settings.resolved_secret_key()  # generate and persist before workers race to do it
+    settings.resolved_encryption_key()
+    _require_migrated(settings)
+    _print_banner(host, port)
+    uvicorn.run(
+        "nexo.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def _print_banner(host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    console.print(f"[bold]Nexo {__version__}[/bold] on {base}", highlight=False)
+    for spec in SURFACES:
+        console.print(f"  {spec.name:<12} {base}{spec.docs_path}", highlight=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+    state = asyncio.run(_database_state(settings))
+    if isinstance(state, str):
+        _fail(state)
+    upgrade_to_head(settings.database_url)
+    console.print(f"database at {masked_url(settings.database_url)} is up to date", highlight=False)
+
+
+@app.command()
+def demo() -> None:
+    """Create the demo tenant and its users (idempotent) and print how to log in."""
+    from nexo.demo import load_demo
+
+    settings = _settings()
+    _require_migrated(settings)
+
+    async def run() -> None:
+        database = Database(settings.database_url, pool_size=1)
+        try:
+            report = await load_demo(database)
+        finally:
+            await database.dispose()
+        state = "created" if report.created else "already present"
+        console.print(f"demo tenant '{report.tenant_slug}' {state}", highlight=False)
+        for label, login, password in report.logins:
+            console.print(f"  {label:<24} {login} / {password}", highlight=False)
+
+    asyncio.run(run())
+
+
+@app.command()
+def openapi(
+    surface: Annotated[str, typer.Option(help="media, crm, collections, tasks or platform.")],
+) -> None:
+    """Print a surface's OpenAPI document."""
+    from nexo.app import create_app
+
+    if surface not in SURFACES_BY_NAME:
+        _fail(f"unknown surface {surface!r}; choose one of {', '.join(SURFACES_BY_NAME)}")
+    application = create_app(_settings())
+    typer.echo(json.dumps(application.surfaces[surface].openapi(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def version() -> None:
+    """Print Nexo's version."""
+    typer.echo(__version__)

@@ -1,0 +1,1 @@
+"""Mechanisms with no business words: settings, database, tenancy, errors, logging."""

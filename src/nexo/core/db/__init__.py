@@ -1,0 +1,1 @@
+"""Database access: declarative base, column types, engines and the request-scoped session."""

@@ -1,0 +1,1 @@
+"""HTTP mechanisms shared by every surface: routing, dependencies, middleware, wire-schema bases."""

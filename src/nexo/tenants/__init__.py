@@ -1,0 +1,1 @@
+"""Tenants: the organizations whose data Nexo keeps apart."""
