@@ -27,7 +27,7 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_to_head(database_url: str) -> None:
     """Apply every pending migration. Runs its own event loop: call it from sync code or a thread."""
-    command.upgrade(alembic_config(database_url), "head")
+    command.upgrade(alembic_config(database_url), "heads")
 
 
 def head_revisions() -> set[str]:

@@ -1,0 +1,102 @@
+"""Route dependencies that authenticate and authorise.
+
+    CrmUser = Annotated[Principal, Depends(Authenticated(surface="crm", permissions={"chats.read"}))]
+
+`Authenticated` reads the Bearer credential, asks each registered resolver in turn to turn it into
+a principal, answers 401 when none can and 403 when the principal lacks a permission, binds the
+request's database session to the principal's tenant, and leaves the principal on
+`request.state.principal` for audit and rate limiting.
+
+Credential kinds plug in through `register_resolver` (JWT user tokens, API keys, OAuth client
+tokens, connector tokens), so this module knows none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexo.core.auth.principal import Principal, PrincipalKind
+from nexo.core.errors import Forbidden, Unauthorized
+from nexo.core.http.deps import get_session
+from nexo.core.tenancy import allow_all_tenants, scope_to_tenant
+
+
+class CredentialResolver(Protocol):
+    """Turns one kind of presented credential into a principal."""
+
+    def accepts(self, credential: str) -> bool:
+        """Cheap syntactic check (prefix, shape); no database access."""
+        ...
+
+    async def resolve(
+        self, request: Request, session: AsyncSession, credential: str, *, surface: str
+    ) -> Principal | None:
+        """The principal, or None when the credential is unknown, expired or revoked."""
+        ...
+
+
+_resolvers: list[CredentialResolver] = []
+
+
+def register_resolver(resolver: CredentialResolver) -> None:
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
+
+
+def bearer_credential(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+async def resolve_principal(request: Request, session: AsyncSession, *, surface: str) -> Principal:
+    credential = bearer_credential(request)
+    if credential is None:
+        raise Unauthorized("Send a Bearer token in the Authorization header.")
+    for resolver in _resolvers:
+        if resolver.accepts(credential):
+            principal = await resolver.resolve(request, session, credential, surface=surface)
+            if principal is not None:
+                return principal
+            break
+    raise Unauthorized("The token is invalid, expired or revoked.", code="INVALID_TOKEN")
+
+
+class Authenticated:
+    """Dependency: demand a principal, optionally of some kinds and holding some permissions."""
+
+    def __init__(
+        self,
+        *,
+        surface: str,
+        permissions: Iterable[str] = (),
+        kinds: Iterable[PrincipalKind] | None = None,
+        platform_owner: bool = False,
+    ) -> None:
+        self.surface = surface
+        self.permissions = tuple(permissions)
+        self.kinds = frozenset(kinds) if kinds is not None else None
+        self.platform_owner = platform_owner
+
+    async def __call__(self, request: Request) -> Principal:
+        session = get_session(request)
+        principal = await resolve_principal(request, session, surface=self.surface)
+        request.state.principal = principal
+        if self.kinds is not None and principal.kind not in self.kinds:
+            raise Forbidden("This credential cannot be used for this operation.")
+        if self.platform_owner and not principal.is_platform_owner:
+            raise Forbidden("Only platform owners can do this.")
+        missing = [permission for permission in self.permissions if not principal.can(permission)]
+        if missing:
+            raise Forbidden(f"Missing permission: {', '.join(missing)}.", code="INSUFFICIENT_PERMISSIONS")
+        if principal.tenant_id is not None:
+            scope_to_tenant(session, principal.tenant_id)
+        else:
+            allow_all_tenants(session, reason=f"platform owner {principal.id}")
+        return principal
