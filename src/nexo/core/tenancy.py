@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, event, inspect
+from sqlalchemy import ForeignKey, Table, event, inspect
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 _TENANT_KEY = "nexo_tenant_id"
 _ALL_TENANTS_KEY = "nexo_all_tenants_reason"
@@ -34,12 +35,19 @@ class CrossTenantWrite(RuntimeError):
     """An object was stamped with, or moved to, a tenant other than the session's."""
 
 
+_tenant_classes: list[type] = []
+
+
 class TenantOwned:
     """Mixin for rows that belong to exactly one tenant."""
 
     tenant_id: Mapped[int] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
     )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _tenant_classes.append(cls)
 
 
 def scope_to_tenant(session: Session | Any, tenant_id: int) -> None:
@@ -72,15 +80,34 @@ def _info(session: Session | Any) -> dict[str, Any]:
     return info
 
 
-def _tenant_models(state: ORMExecuteState) -> list[str]:
-    return [m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, TenantOwned)]
+def _tenant_tables() -> dict[Table, str]:
+    tables: dict[Table, str] = {}
+    for cls in _tenant_classes:
+        table = getattr(cls, "__table__", None)
+        if isinstance(table, Table):
+            tables[table] = cls.__name__
+    return tables
+
+
+def _tenant_models(statement: Any) -> list[str]:
+    """Names of the tenant-owned models a statement touches anywhere: selected columns, FROM and
+    JOIN clauses, subqueries, EXISTS, UPDATE/DELETE targets. (`ORMExecuteState.all_mappers` only
+    sees the top-level entities, which would let `select(func.count()).select_from(Model)` through.)
+    """
+    tenant_tables = _tenant_tables()
+    found: set[str] = set()
+    for element in visitors.iterate(statement):
+        table = element if isinstance(element, Table) else getattr(element, "table", None)
+        if isinstance(table, Table) and table in tenant_tables:
+            found.add(tenant_tables[table])
+    return sorted(found)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
         return
-    models = _tenant_models(state)
+    models = _tenant_models(state.statement)
     if not models:
         return
     info = state.session.info
