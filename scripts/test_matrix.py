@@ -60,7 +60,9 @@ def main() -> int:
     else:
         print(f"\nWARNING: PostgreSQL not reachable at {postgres_url}; the PostgreSQL pass was skipped.")
     failed_tools = [
-        tool for tool in (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",)) if run_tool(*tool)
+        tool
+        for tool in (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",))
+        if run_tool(*tool)
     ]
     total = {key: sum(counts[key] for _, counts in results) for key in results[0][1]}
     failed = total["failures"] + total["errors"]

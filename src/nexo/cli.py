@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
@@ -30,7 +30,7 @@ def _settings() -> Settings:
     return settings
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]nexo:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 

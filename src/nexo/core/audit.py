@@ -152,4 +152,3 @@ async def record_audit_detached(
                 tenant_id=tenant_id,
             )
         )
-

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Table, event, inspect
+from sqlalchemy import ForeignKey, Table, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.sql import visitors
 
 _TENANT_KEY = "nexo_tenant_id"
@@ -120,9 +121,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
             "call scope_to_tenant() or allow_all_tenants()"
         )
     state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
-        )
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
     )
 
 
@@ -134,7 +133,7 @@ def _stamp_new_objects(session: Session, flush_context: Any, instances: Any) -> 
         if isinstance(obj, TenantOwned):
             _stamp(obj, tenant_id, all_tenants)
     for obj in session.dirty:
-        if isinstance(obj, TenantOwned) and inspect(obj).attrs.tenant_id.history.deleted:
+        if isinstance(obj, TenantOwned) and get_history(obj, "tenant_id").deleted:
             raise CrossTenantWrite(f"{type(obj).__name__} cannot move to another tenant")
 
 

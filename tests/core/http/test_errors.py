@@ -8,6 +8,7 @@ from enum import StrEnum
 import httpx
 import pytest
 from pydantic import Field
+from tests.support import http_client
 
 from nexo.app import NexoApplication
 from nexo.core.errors import (
@@ -22,7 +23,6 @@ from nexo.core.errors import (
 from nexo.core.http.schemas import CamelStrictBody, StrictBody
 from nexo.surfaces import SURFACES
 from nexo.surfaces.base import surface_router
-from tests.support import http_client
 
 VALIDATION_STATUS = {"media": 422, "crm": 422, "collections": 400, "tasks": 422, "platform": 422}
 
@@ -149,7 +149,9 @@ async def test_malformed_json_is_400_everywhere(probe: httpx.AsyncClient) -> Non
 
 
 async def test_unknown_enum_value_and_unknown_field(probe: httpx.AsyncClient) -> None:
-    bad_enum = await probe.post("/tasks/v1/probe/items", json={"title": "a", "quantity": 1, "priority": "urgent"})
+    bad_enum = await probe.post(
+        "/tasks/v1/probe/items", json={"title": "a", "quantity": 1, "priority": "urgent"}
+    )
     error = assert_envelope(bad_enum, 422, "VALIDATION_ERROR")
     assert error["details"][0]["field"] == "priority"  # type: ignore[index]
     extra = await probe.post("/tasks/v1/probe/items", json={"title": "a", "quantity": 1, "colour": "red"})

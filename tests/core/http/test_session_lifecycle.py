@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from tests.support import TEST_DATABASE, http_client
 
 from nexo.app import NexoApplication
 from nexo.core.errors import Conflict
@@ -15,7 +16,6 @@ from nexo.core.http.deps import SessionDep
 from nexo.core.http.schemas import StrictBody
 from nexo.surfaces.base import surface_router
 from nexo.tenants.models import Tenant
-from tests.support import TEST_DATABASE, http_client
 
 
 class NewTenant(StrictBody):
@@ -95,7 +95,9 @@ async def test_commit_failure_is_an_error_not_a_false_success(
     lifecycle: tuple[httpx.AsyncClient, NexoApplication],
 ) -> None:
     client, application = lifecycle
-    assert (await client.post("/crm/v1/lifecycle/duplicate", json={"slug": "d", "name": "D"})).status_code == 201
+    assert (
+        await client.post("/crm/v1/lifecycle/duplicate", json={"slug": "d", "name": "D"})
+    ).status_code == 201
     again = await client.post("/crm/v1/lifecycle/duplicate", json={"slug": "d", "name": "D2"})
     assert again.status_code >= 400
     assert "error" in again.json()
@@ -103,7 +105,9 @@ async def test_commit_failure_is_an_error_not_a_false_success(
 
 
 @pytest.mark.skipif(TEST_DATABASE != "sqlite", reason="read-only GET sessions are enforced by SQLite")
-async def test_get_requests_cannot_write_on_sqlite(lifecycle: tuple[httpx.AsyncClient, NexoApplication]) -> None:
+async def test_get_requests_cannot_write_on_sqlite(
+    lifecycle: tuple[httpx.AsyncClient, NexoApplication],
+) -> None:
     client, application = lifecycle
     response = await client.get("/crm/v1/lifecycle/write-in-get")
     assert response.status_code == 500

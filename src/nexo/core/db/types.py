@@ -58,7 +58,7 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         return (Decimal(int(value)) * self._unit).quantize(self._unit)
 
 
-def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type in column declarations
+def Money() -> ScaledDecimal:
     """Two-place money column."""
     return ScaledDecimal(2)
 
