@@ -29,6 +29,7 @@ from tests.support import (
     truncate_all,
 )
 
+
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     url = await fresh_database_url(tmp_path_factory.mktemp("db"))
@@ -55,10 +56,15 @@ def database(app: NexoApplication, clean_database: None) -> Database:
     return app.runtime.database
 
 
-@pytest.fixture
-async def clean_database(app: NexoApplication) -> AsyncIterator[None]:
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table after each test that touched the test database, directly or through a
+    live server process, so no test sees another's rows."""
+    uses_database = "database_url" in request.fixturenames
+    application: NexoApplication | None = request.getfixturevalue("app") if uses_database else None
     yield
-    await truncate_all(app.runtime.database)
+    if application is not None:
+        await truncate_all(application.runtime.database)
 
 
 @pytest.fixture
@@ -68,9 +74,7 @@ async def client(app: NexoApplication, clean_database: None) -> AsyncIterator[ht
 
 
 @pytest.fixture
-async def make_app(
-    settings: Settings, clean_database: None
-) -> AsyncIterator[Callable[..., NexoApplication]]:
+async def make_app(settings: Settings, clean_database: None) -> AsyncIterator[Callable[..., NexoApplication]]:
     """Build an app with extra routers or settings; closed at the end of the test."""
     built: list[NexoApplication] = []
 

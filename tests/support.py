@@ -57,13 +57,16 @@ async def fresh_database_url(directory: Path) -> str:
 
 
 def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
+    """Test settings. Rate limits are off unless a test turns them on: the session-wide app keeps
+    its counters for the whole run, and every test client calls from 127.0.0.1."""
+    options: dict[str, Any] = {"rate_limits_enabled": False, **overrides}
     return Settings(
         env="test",
         database_url=database_url,
         var_dir=var_dir,
         secret_key="test-secret-key-" + "x" * 40,
         encryption_key="test-encryption-key-" + "y" * 40,
-        **overrides,
+        **options,
     )
 
 

@@ -84,7 +84,7 @@ def free_port() -> int:
 
 
 async def test_serve_answers_over_real_http_with_two_workers(empty_database: str, tmp_path: Path) -> None:
-    env = env_for(empty_database, tmp_path)
+    env = {**env_for(empty_database, tmp_path), "NEXO_LOG_LEVEL": "INFO"}
     assert nexo("migrate", env=env).returncode == 0
     port = free_port()
     server = subprocess.Popen(

@@ -9,12 +9,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
 from nexo.app import NexoApplication
-from nexo.core.db.migrations import head_revisions, pending_migrations
+from nexo.core.db.migrations import head_revisions, include_name, pending_migrations
 from nexo.models import Base
 
 
 def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_name": include_name}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -30,8 +30,10 @@ from nexo.core.http.middleware import BodyLimitMiddleware, RequestContextMiddlew
 from nexo.core.logging import configure_logging
 from nexo.core.runtime import Runtime
 from nexo.core.settings import Settings, get_settings
+from nexo.identity import resolvers as _identity_resolvers  # noqa: F401 - registers user tokens
 from nexo.surfaces import SURFACES, routers_for
 from nexo.surfaces.base import build_surface_app
+from nexo.workers import in_process_worker
 
 ALWAYS_ON_DEFAULT_HOST = ("/healthz", "/readyz")
 EXPOSED_HEADERS = [
@@ -117,7 +119,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with in_process_worker(runtime):  # unless NEXO_WORKERS_IN_PROCESS=false
+            yield
         await runtime.close()
 
     default = Starlette(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Annotated, NoReturn
 
 import typer
@@ -69,8 +70,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes; one per core is right.")] = 1,
+    no_workers: Annotated[
+        bool, typer.Option("--no-workers", help="Run no job worker in the server (use `nexo worker`).")
+    ] = False,
 ) -> None:
-    """Serve every surface over HTTP."""
+    """Serve every surface over HTTP (each server process also runs a job worker by default)."""
+    if no_workers:
+        os.environ["NEXO_WORKERS_IN_PROCESS"] = "false"  # inherited by every server process
+        get_settings.cache_clear()
     settings = _settings()
     settings.resolved_secret_key()  # generate and persist before workers race to do it
     settings.resolved_encryption_key()
@@ -93,6 +100,24 @@ def _print_banner(host: str, port: int) -> None:
     console.print(f"[bold]Nexo {__version__}[/bold] on {base}", highlight=False)
     for spec in SURFACES:
         console.print(f"  {spec.name:<12} {base}{spec.docs_path}", highlight=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Jobs run at once (default NEXO_WORKER_CONCURRENCY).")
+    ] = None,
+) -> None:
+    """Run background jobs — webhook deliveries, periodic jobs — until Ctrl-C or SIGTERM.
+
+    Start as many as you like, on as many machines: each job is claimed by exactly one of them."""
+    from nexo.workers import run_worker
+
+    settings = _settings()
+    settings.resolved_encryption_key()
+    _require_migrated(settings)
+    console.print(f"worker on {masked_url(settings.database_url)}; Ctrl-C stops it", highlight=False)
+    asyncio.run(run_worker(settings, concurrency=concurrency))
 
 
 @app.command()
@@ -145,3 +170,45 @@ def openapi(
 def version() -> None:
     """Print Nexo's version."""
     typer.echo(__version__)
+
+
+connector_app = typer.Typer(help="Tools for on-premise collections connectors.", no_args_is_help=True)
+app.add_typer(connector_app, name="connector")
+
+
+@connector_app.command("simulate")
+def connector_simulate(
+    base_url: Annotated[str, typer.Option(help="Collections API base, e.g. http://127.0.0.1:8000/collections/v1.")],
+    link_code: Annotated[str, typer.Option(help="A link code from POST /connectors/link-code.")],
+    clients: Annotated[int, typer.Option(min=0, help="Clients per snapshot.")] = 20,
+    invoices: Annotated[int, typer.Option(min=0, help="Invoices per client.")] = 3,
+    rounds: Annotated[int, typer.Option(min=1, help="Heartbeat + snapshot rounds.")] = 1,
+    interval: Annotated[float, typer.Option(min=0, help="Seconds between rounds.")] = 0.0,
+    empresa: Annotated[str, typer.Option(help="The empresa id the connector registers and syncs.")] = "01",
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+) -> None:
+    """Register a simulated connector, heartbeat and push generated snapshots; print a JSON report."""
+    import dataclasses
+
+    import httpx
+
+    from nexo.receivables.simulator import SimulationOptions, simulate
+
+    options = SimulationOptions(
+        base_url=base_url,
+        link_code=link_code,
+        clients=clients,
+        invoices_per_client=invoices,
+        rounds=rounds,
+        interval_seconds=interval,
+        empresa_id=empresa,
+        seed=seed,
+    )
+    try:
+        report = asyncio.run(simulate(options))
+    except httpx.HTTPStatusError as exc:
+        answer = f"{exc.response.status_code}: {exc.response.text[:300]}"
+        _fail(f"{exc.request.method} {exc.request.url} answered {answer}")
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach {base_url}: {exc}")
+    typer.echo(json.dumps(dataclasses.asdict(report), indent=2))

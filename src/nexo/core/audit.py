@@ -18,7 +18,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nexo.core.context import current_request
+from nexo.core.context import current_request, defer_until_request_ends
 from nexo.core.db.base import Base
 from nexo.core.db.session import Database
 from nexo.core.db.types import UTCDateTime, utcnow
@@ -137,18 +137,26 @@ async def record_audit_detached(
     changes: Changes | None = None,
     success: bool = False,
 ) -> None:
-    """Write an audit record in its own transaction, for events whose request will roll back."""
-    async with database.transaction() as session:
-        allow_all_tenants(session, reason="detached audit record names its tenant explicitly")
-        session.add(
-            _new_record(
-                actor_type=actor_type,
-                actor_id=actor_id,
-                action=action,
-                entity_type=entity_type,
-                entity_id=None if entity_id is None else str(entity_id),
-                changes=changes,
-                success=success,
-                tenant_id=tenant_id,
-            )
-        )
+    """Write an audit record in its own transaction, for events whose request will roll back.
+
+    Inside a request the write waits until the request's transaction is over (see
+    `defer_until_request_ends`); the request's origin is captured now, while it is known.
+    """
+    record = _new_record(
+        actor_type=actor_type,
+        actor_id=actor_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        changes=changes,
+        success=success,
+        tenant_id=tenant_id,
+    )
+
+    async def write() -> None:
+        async with database.transaction() as session:
+            allow_all_tenants(session, reason="detached audit record names its tenant explicitly")
+            session.add(record)
+
+    if not defer_until_request_ends(write):
+        await write()

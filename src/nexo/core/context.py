@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -38,3 +39,26 @@ def accept_request_id(candidate: str | None) -> str:
 def request_id() -> str | None:
     info = current_request.get()
     return info.request_id if info else None
+
+
+DeferredWrite = Callable[[], Awaitable[None]]
+
+# Writes that must outlive a failing request (audit of refused logins, permission denials). On
+# SQLite the request's own transaction holds the only write lock, so a second transaction opened
+# during the request would wait for it forever; these run once the request's transaction is over.
+_deferred_writes: ContextVar[list[DeferredWrite] | None] = ContextVar("nexo_deferred_writes", default=None)
+
+
+def defer_until_request_ends(write: DeferredWrite) -> bool:
+    """Queue `write` to run after the current request's transaction; False outside a request."""
+    queue = _deferred_writes.get()
+    if queue is None:
+        return False
+    queue.append(write)
+    return True
+
+
+def start_deferred_writes() -> list[DeferredWrite]:
+    queue: list[DeferredWrite] = []
+    _deferred_writes.set(queue)
+    return queue

@@ -15,7 +15,9 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        return cls(settings=settings, database=Database(settings.database_url, pool_size=settings.db_pool_size))
+        return cls(
+            settings=settings, database=Database(settings.database_url, pool_size=settings.db_pool_size)
+        )
 
     async def close(self) -> None:
         await self.database.dispose()

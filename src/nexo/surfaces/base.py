@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from nexo import __version__
 from nexo.core.errors import OrjsonResponse, install_error_handlers
 from nexo.core.http.routing import NexoRoute
+from nexo.core.ratelimit import install_rate_limits
 from nexo.core.runtime import Runtime
 
 
@@ -32,9 +33,16 @@ class SurfaceSpec:
         return f"{self.base}/docs"
 
 
-def surface_router(**kwargs: Any) -> APIRouter:
-    """A router whose routes own their transaction (see NexoRoute). Surfaces use nothing else."""
-    return APIRouter(route_class=NexoRoute, **kwargs)
+class SurfaceRootRouter(APIRouter):
+    """A router served at the surface's mount, outside its versioned prefix: media's token endpoint is
+    `/media/oauth/token` (the spec's `https://api.pautapro.com/oauth/token`), not `/media/v2/oauth/token`."""
+
+
+def surface_router(*, at_root: bool = False, **kwargs: Any) -> APIRouter:
+    """A router whose routes own their transaction (see NexoRoute). Surfaces use nothing else.
+    `at_root=True` serves it without the surface prefix (see `SurfaceRootRouter`)."""
+    router_class = SurfaceRootRouter if at_root else APIRouter
+    return router_class(route_class=NexoRoute, **kwargs)
 
 
 def build_surface_app(spec: SurfaceSpec, runtime: Runtime, routers: Sequence[APIRouter]) -> FastAPI:
@@ -51,6 +59,7 @@ def build_surface_app(spec: SurfaceSpec, runtime: Runtime, routers: Sequence[API
     app.state.runtime = runtime
     app.state.surface = spec
     install_error_handlers(app, validation_status=spec.validation_status)
+    install_rate_limits(app, surface=spec.name, settings=runtime.settings)
     for router in routers:
-        app.include_router(router, prefix=spec.prefix)
+        app.include_router(router, prefix="" if isinstance(router, SurfaceRootRouter) else spec.prefix)
     return app

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import String, Uuid
+from sqlalchemy import JSON, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nexo.core.db.base import Base, Timestamped
@@ -20,3 +21,5 @@ class Tenant(Timestamped, Base):
     plan: Mapped[str] = mapped_column(String(32), default="standard")
     status: Mapped[str] = mapped_column(String(16), default="active")
     timezone: Mapped[str] = mapped_column(String(64), default="America/Mexico_City")
+    rfc: Mapped[str | None] = mapped_column(String(13))  # Mexican tax id (collections "organizations")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # currency, emailDomain…

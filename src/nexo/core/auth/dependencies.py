@@ -19,9 +19,12 @@ from typing import Protocol
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nexo.core.audit import record_audit_detached
 from nexo.core.auth.principal import Principal, PrincipalKind
 from nexo.core.errors import Forbidden, Unauthorized
-from nexo.core.http.deps import get_session
+from nexo.core.http.deps import get_runtime, get_session
+from nexo.core.idempotency import guard_idempotency
+from nexo.core.ratelimit.enforce import enforce_principal_limits
 from nexo.core.tenancy import allow_all_tenants, scope_to_tenant
 
 
@@ -59,12 +62,13 @@ async def resolve_principal(request: Request, session: AsyncSession, *, surface:
     credential = bearer_credential(request)
     if credential is None:
         raise Unauthorized("Send a Bearer token in the Authorization header.")
+    # Several kinds can share a syntax (user and OAuth-client tokens are both JWTs), so every
+    # resolver that accepts the credential gets its turn; each verifies with its own key.
     for resolver in _resolvers:
         if resolver.accepts(credential):
             principal = await resolver.resolve(request, session, credential, surface=surface)
             if principal is not None:
                 return principal
-            break
     raise Unauthorized("The token is invalid, expired or revoked.", code="INVALID_TOKEN")
 
 
@@ -88,15 +92,41 @@ class Authenticated:
         session = get_session(request)
         principal = await resolve_principal(request, session, surface=self.surface)
         request.state.principal = principal
+        await enforce_principal_limits(request, principal, surface=self.surface)
         if self.kinds is not None and principal.kind not in self.kinds:
-            raise Forbidden("This credential cannot be used for this operation.")
+            raise await _denied(request, principal, "This credential cannot be used for this operation.")
         if self.platform_owner and not principal.is_platform_owner:
-            raise Forbidden("Only platform owners can do this.")
+            raise await _denied(request, principal, "Only platform owners can do this.")
         missing = [permission for permission in self.permissions if not principal.can(permission)]
         if missing:
-            raise Forbidden(f"Missing permission: {', '.join(missing)}.", code="INSUFFICIENT_PERMISSIONS")
+            message = f"Missing permission: {', '.join(missing)}."
+            raise await _denied(request, principal, message, missing=missing, code="INSUFFICIENT_PERMISSIONS")
         if principal.tenant_id is not None:
             scope_to_tenant(session, principal.tenant_id)
         else:
             allow_all_tenants(session, reason=f"platform owner {principal.id}")
+        await guard_idempotency(request, session, principal, surface=self.surface)
         return principal
+
+
+async def _denied(
+    request: Request,
+    principal: Principal,
+    message: str,
+    *,
+    missing: Iterable[str] = (),
+    code: str | None = None,
+) -> Forbidden:
+    """Audit a refusal (in its own transaction: the request rolls back) and return the 403 to raise."""
+    actor_type, actor_id = principal.audit_actor()
+    await record_audit_detached(
+        get_runtime(request).database,
+        tenant_id=principal.tenant_id,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        action="permission.denied",
+        entity_type="Route",
+        entity_id=f"{request.method} {request.url.path}"[:64],
+        changes={"missing": {"from": None, "to": list(missing)}} if missing else None,
+    )
+    return Forbidden(message, code=code)

@@ -1,12 +1,15 @@
 """`NexoRoute`: the route class every surface uses.
 
 It owns the request's database transaction (commit after success, before the response is sent;
-rollback on an exception or an error status) and refuses JSON bodies sent with another media type.
+rollback on an exception or an error status), stores the result of an idempotent POST in that same
+transaction, runs the writes that had to wait for the transaction to end (see
+`defer_until_request_ends`), and refuses JSON bodies sent with another media type.
 """
 
 from __future__ import annotations
 
 import email.message
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,7 +18,11 @@ from fastapi.params import Form
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nexo.core.context import DeferredWrite, start_deferred_writes
 from nexo.core.errors import UnsupportedMediaType
+from nexo.core.idempotency import IdempotentReplay, remember_response
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -48,6 +55,14 @@ async def _finish(request: Request, *, commit: bool) -> None:
         await session.close()
 
 
+async def _run_deferred(writes: list[DeferredWrite]) -> None:
+    for write in writes:
+        try:
+            await write()
+        except Exception:  # a lost audit line must not turn the caller's answer into a 500
+            log.exception("deferred write failed")
+
+
 class NexoRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -57,12 +72,21 @@ class NexoRoute(APIRoute):
             content_type = request.headers.get("content-type")
             if json_body and content_type and _has_body(request) and not _is_json(content_type):
                 raise UnsupportedMediaType(f"Send the body as application/json, not {content_type}.")
+            deferred = start_deferred_writes()
             try:
                 response = await handler(request)
+            except IdempotentReplay as replay:
+                await _finish(request, commit=False)
+                return replay.response
             except BaseException:
                 await _finish(request, commit=False)
+                await _run_deferred(deferred)
                 raise
-            await _finish(request, commit=response.status_code < 400)
+            succeeded = response.status_code < 400
+            if succeeded:
+                remember_response(request, response)
+            await _finish(request, commit=succeeded)
+            await _run_deferred(deferred)
             return response
 
         return run

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from nexo.surfaces.crm import auth, directory, tasks
+
 
 def routers() -> list[APIRouter]:
-    return []
+    return [auth.router, auth.me_router, tasks.router, *directory.routers()]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from nexo.surfaces.platform import auth, webhooks
+
 
 def routers() -> list[APIRouter]:
-    return []
+    return [auth.router, webhooks.router]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from nexo.surfaces.tasks import auth, tasks, webhooks
+
 
 def routers() -> list[APIRouter]:
-    return []
+    return [auth.router, tasks.router, webhooks.router]

@@ -1,0 +1,1 @@
+"""Campaigns: business hours, SLAs, routing, and the numbers and agents assigned to each."""

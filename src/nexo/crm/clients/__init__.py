@@ -1,0 +1,1 @@
+"""Clients (contacts) of a tenant: CRUD, tags, search, CSV import and export."""

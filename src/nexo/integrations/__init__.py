@@ -1,0 +1,1 @@
+"""Outbound adapters to real services, each a small interface and a real HTTP client."""

@@ -1,0 +1,1 @@
+"""Receivables: the portfolio on-premise connectors push, its aging, and dunning (collections surface)."""
