@@ -27,8 +27,8 @@ test: install
 	$(BIN)/python scripts/test_matrix.py
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench sdk
+	$(BIN)/ruff format --check src tests scripts bench sdk
 	$(BIN)/mypy
 
 migrate: install

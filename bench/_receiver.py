@@ -23,6 +23,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     body = b""
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return  # the sender died mid-request (the kill -9 test): nothing was delivered
         body += message.get("body", b"")
         if not message.get("more_body"):
             break

@@ -29,11 +29,15 @@ from tests.support import (
     truncate_all,
 )
 
+# Session fixtures, once built, for the per-test cleanup (which must not build them itself).
+_SESSION: dict[str, object] = {"database_url": None, "app": None}
+
 
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     url = await fresh_database_url(tmp_path_factory.mktemp("db"))
     await asyncio.to_thread(upgrade_to_head, url)
+    _SESSION["database_url"] = url
     yield url
     if TEST_DATABASE == "postgresql":
         await drop_postgres_database(url)
@@ -47,6 +51,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[NexoApplication]:
     application = create_app(settings)
+    _SESSION["app"] = application
     yield application
     await application.runtime.close()
 
@@ -60,11 +65,18 @@ def database(app: NexoApplication, clean_database: None) -> Database:
 async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Empty every table after each test that touched the test database, directly or through a
     live server process, so no test sees another's rows."""
-    uses_database = "database_url" in request.fixturenames
-    application: NexoApplication | None = request.getfixturevalue("app") if uses_database else None
     yield
-    if application is not None:
+    if "database_url" not in request.fixturenames or not _SESSION["database_url"]:
+        return
+    application = _SESSION["app"]
+    if isinstance(application, NexoApplication):
         await truncate_all(application.runtime.database)
+        return
+    scratch = Database(str(_SESSION["database_url"]), pool_size=1)
+    try:
+        await truncate_all(scratch)
+    finally:
+        await scratch.dispose()
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@
 
 `create_user(..., permissions=[...])` makes a custom role with exactly those permissions, for testing
 a route's permission checks. A user's token is accepted only on surfaces its role's family serves:
-default roles serve crm or collections; for tasks or media pass `surface="tasks"` (or "any") with
-`permissions=[...]`. `tenant=None` makes a platform owner (`PLATFORM_OWNER`).
+each surface but the platform has default roles (media admin/viewer, tasks admin/member too); pass
+`surface="any"` with `permissions=[...]` for a role that signs in everywhere.
+`tenant=None` makes a platform owner (`PLATFORM_OWNER`).
 These signatures are used by other test packages: keep them stable.
 """
 
@@ -27,7 +28,7 @@ from nexo.core.db.session import Database
 from nexo.core.settings import Settings
 from nexo.core.tenancy import allow_all_tenants, scope_to_tenant
 from nexo.identity.models import Role, User
-from nexo.identity.permissions import PLATFORM_OWNER
+from nexo.identity.permissions import DEFAULT_TENANT_ROLES, PLATFORM_OWNER
 from nexo.identity.roles import create_role, ensure_default_roles, ensure_platform_roles
 from nexo.identity.sessions import start_session
 from nexo.identity.users import create_user as create_user_row
@@ -38,7 +39,10 @@ LOGIN_PATHS = {
     "crm": "/crm/v1/auth/login",
     "collections": "/collections/v1/auth/login",
     "platform": "/api/auth/login",
+    "media": "/media/v2/auth/login",
+    "tasks": "/tasks/v1/auth/login",
 }
+_DEFAULT_ROLE_NAMES = frozenset(template.name for template in DEFAULT_TENANT_ROLES)
 _counter = itertools.count(1)
 
 
@@ -49,7 +53,8 @@ def auth_headers(token: str) -> dict[str, str]:
 async def create_tenant(
     database: Database, *, slug: str | None = None, name: str | None = None, plan: str = "standard"
 ) -> Tenant:
-    """A tenant with its default roles (crm admin/supervisor/agent, collections owner/admin/collector)."""
+    """A tenant with its default roles (crm admin/supervisor/agent, collections owner/admin/collector,
+    media admin/viewer, tasks admin/member)."""
     slug = slug or f"tenant-{uuid.uuid4().hex[:10]}"
     async with database.transaction() as session:
         allow_all_tenants(session, reason="test builder creates a tenant")
@@ -107,11 +112,7 @@ async def create_user(
 
 async def _role(session: AsyncSession, *, surface: str, name: str, permissions: Iterable[str] | None) -> Role:
     if permissions is not None:
-        custom = (
-            f"{name}-{uuid.uuid4().hex[:6]}"
-            if name in {"admin", "supervisor", "agent", "owner", "collector"}
-            else name
-        )
+        custom = f"{name}-{uuid.uuid4().hex[:6]}" if name in _DEFAULT_ROLE_NAMES else name
         return await create_role(session, surface=surface, name=custom, permissions=permissions)
     role = await session.scalar(select(Role).where(Role.surface == surface, Role.name == name))
     if role is None:

@@ -147,8 +147,10 @@ def demo() -> None:
             await database.dispose()
         state = "created" if report.created else "already present"
         console.print(f"demo tenant '{report.tenant_slug}' {state}", highlight=False)
-        for label, login, password in report.logins:
-            console.print(f"  {label:<24} {login} / {password}", highlight=False)
+        for label, login, secret in report.logins:
+            # A header (the demo API key) is shown as it is sent; logins as "email / password".
+            shown = f"{login} {secret}" if login.startswith("Authorization") else f"{login} / {secret}"
+            console.print(f"  {label:<24} {shown}", highlight=False, soft_wrap=True)
 
     asyncio.run(run())
 
@@ -178,7 +180,9 @@ app.add_typer(connector_app, name="connector")
 
 @connector_app.command("simulate")
 def connector_simulate(
-    base_url: Annotated[str, typer.Option(help="Collections API base, e.g. http://127.0.0.1:8000/collections/v1.")],
+    base_url: Annotated[
+        str, typer.Option(help="Collections API base, e.g. http://127.0.0.1:8000/collections/v1.")
+    ],
     link_code: Annotated[str, typer.Option(help="A link code from POST /connectors/link-code.")],
     clients: Annotated[int, typer.Option(min=0, help="Clients per snapshot.")] = 20,
     invoices: Annotated[int, typer.Option(min=0, help="Invoices per client.")] = 3,

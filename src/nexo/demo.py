@@ -21,6 +21,7 @@ from nexo.identity.models import Role, User
 from nexo.identity.permissions import PLATFORM_OWNER
 from nexo.identity.roles import ensure_default_roles, ensure_platform_roles
 from nexo.identity.users import create_user, set_password, verify_password_async
+from nexo.media.demo import load_media_demo
 from nexo.tenants.models import Tenant
 
 DEMO_TENANT_SLUG = "demo"
@@ -34,6 +35,8 @@ DEMO_PEOPLE = (
     ("collections", "owner", "cobranza.owner", "Olga", "Propietaria"),
     ("collections", "admin", "cobranza.admin", "Adrián", "Administrador"),
     ("collections", "collector", "cobranza.collector", "Carla", "Cobradora"),
+    ("media", "admin", "media.admin", "Mario", "Medios"),
+    ("tasks", "admin", "tasks.admin", "Tania", "Tareas"),
 )
 PLATFORM_OWNER_EMAIL = f"owner@{DEMO_DOMAIN}"
 
@@ -68,6 +71,8 @@ async def load_demo(database: Database) -> DemoReport:
             await _ensure_person(session, role=role, email=email, first_name=first_name, last_name=last_name)
             report.logins.append((f"{surface} {role_name}", email, DEMO_PASSWORD))
         report.logins.extend(await demo_credentials(session, tenant))
+    async with database.transaction(tenant_id=tenant.id) as session:
+        await load_media_demo(session)  # clients, campaigns and orders, so the reports show figures
     return report
 
 

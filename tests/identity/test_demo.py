@@ -14,6 +14,8 @@ LOGIN = {
     "crm": "/crm/v1/auth/login",
     "collections": "/collections/v1/auth/login",
     "platform": "/api/auth/login",
+    "media": "/media/v2/auth/login",
+    "tasks": "/tasks/v1/auth/login",
 }
 
 
@@ -38,8 +40,10 @@ async def test_demo_logins_work_and_loading_twice_changes_nothing(
         "collections owner",
         "collections admin",
         "collections collector",
+        "media admin",
+        "tasks admin",
     }
-    assert await _count_users(database) == 7
+    assert await _count_users(database) == 9
     for label, email, password in people:
         surface = label.split()[0]
         response = await client.post(LOGIN[surface], json={"email": email, "password": password})
@@ -48,7 +52,7 @@ async def test_demo_logins_work_and_loading_twice_changes_nothing(
     second = await load_demo(database)
     assert not second.created
     assert second.logins == first.logins
-    assert await _count_users(database) == 7
+    assert await _count_users(database) == 9
 
 
 async def test_demo_puts_a_changed_password_back(client: httpx.AsyncClient, database: Database) -> None:

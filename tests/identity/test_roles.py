@@ -9,14 +9,15 @@ from tests.identity_support import create_tenant
 from nexo.core.auth.principal import Principal
 from nexo.core.db.session import Database
 from nexo.core.errors import Conflict, Forbidden, ValidationFailed
+from nexo.credentials.scopes import MEDIA_SCOPES
 from nexo.identity.models import Role
-from nexo.identity.permissions import COLLECTIONS_PERMISSIONS, CRM_PERMISSIONS, DEFAULT_TENANT_ROLES
+from nexo.identity.permissions import CATALOGUE_BY_FAMILY, DEFAULT_TENANT_ROLES
 from nexo.identity.roles import check_can_grant, create_role, ensure_default_roles, find_role
 
 
 def test_every_default_permission_is_in_the_catalogue() -> None:
     for template in DEFAULT_TENANT_ROLES:
-        catalogue = CRM_PERMISSIONS if template.surface == "crm" else COLLECTIONS_PERMISSIONS
+        catalogue = CATALOGUE_BY_FAMILY[template.surface]
         assert set(template.permissions) <= set(catalogue), template.name
     crm = {
         template.name: set(template.permissions)
@@ -89,3 +90,13 @@ def test_nobody_grants_more_than_they_hold() -> None:
         check_can_grant(admin, big)
     wildcard = Principal(kind="user", id="2", tenant_id=1, permissions=frozenset({"*"}))
     check_can_grant(wildcard, big)
+
+
+def test_media_and_tasks_defaults_manage_credentials_and_hold_every_scope() -> None:
+    roles = {(t.surface, t.name): set(t.permissions) for t in DEFAULT_TENANT_ROLES}
+    media_reads = {scope for scope in MEDIA_SCOPES if scope.startswith("read:")}
+    assert roles[("media", "admin")] == {"api_keys.manage", "oauth_clients.manage", *MEDIA_SCOPES}
+    assert roles[("media", "viewer")] == media_reads
+    assert {"read:reportes", "read:analytics", "read:webhooks", "write:webhooks"} <= roles[("media", "admin")]
+    assert roles[("tasks", "admin")] == {"oauth_clients.manage", "tasks:read", "tasks:write"}
+    assert roles[("tasks", "member")] == {"tasks:read", "tasks:write"}

@@ -69,17 +69,7 @@ async def create_connector(
     return ConnectorCredentials(id=issued.connector.id, access_token=issued.access_token)
 
 
-def _machine_tokens_first() -> None:
-    """WORKAROUND (reported to the identity owner): `JwtUserResolver.accepts` takes every JWT, machine
-    tokens included, and the core stops at the first resolver that accepts; until it refuses tokens
-    with a `typ` claim, connector tokens only resolve when the machine resolvers are asked first."""
-    from nexo.core.auth import dependencies
-
-    dependencies._resolvers.sort(key=lambda resolver: type(resolver).__name__ == "JwtUserResolver")
-
-
 async def create_org(database: Database, settings: Settings, *, role: str = "owner") -> Org:
-    _machine_tokens_first()
     tenant = await create_tenant(database)
     user = await create_user(database, tenant=tenant, surface="collections", role=role)
     token = await issue_token(database, settings, user, surface="collections")

@@ -42,6 +42,12 @@ PUBLIC_ROUTES: frozenset[tuple[str, str, str]] = frozenset(
         ("platform", "POST", "/auth/login"),
         ("platform", "POST", "/auth/2fa/login"),
         ("platform", "POST", "/auth/refresh"),
+        ("media", "POST", "/v2/auth/login"),
+        ("media", "POST", "/v2/auth/2fa/login"),
+        ("media", "POST", "/v2/auth/refresh"),
+        ("tasks", "POST", "/v1/auth/login"),
+        ("tasks", "POST", "/v1/auth/2fa/login"),
+        ("tasks", "POST", "/v1/auth/refresh"),
         # machines obtain credentials (docs/credentials.md)
         ("media", "POST", "/oauth/token"),
         ("collections", "POST", "/v1/connectors/register"),

@@ -1,7 +1,8 @@
 """The permission catalogue and the default roles every tenant starts with.
 
 Permission strings are the specs' own words: the crm spec writes `resource.action` (`chats.read`,
-`users.create`, `whatsapp.numbers.manage`), the collections spec `resource:action` (`cartera:read`).
+`users.create`, `whatsapp.numbers.manage`), the collections spec `resource:action` (`cartera:read`),
+media and tasks their OAuth scopes (`read:clientes`, `tasks:read`).
 Routes name the strings they need (`Authenticated(permissions={"chats.assign"})`); a role is a list of
 them. Defaults are listed explicitly rather than as wildcards, so `GET /auth/me` shows a client exactly
 what it may do.
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final, Literal
+
+from nexo.credentials.permissions import MANAGE_API_KEYS, MANAGE_OAUTH_CLIENTS
+from nexo.credentials.scopes import MEDIA_SCOPES, TASKS_SCOPES
 
 SurfaceFamily = Literal["crm", "collections", "platform", "tasks", "media", "any"]
 SURFACE_FAMILIES: Final = ("crm", "collections", "platform", "tasks", "media", "any")
@@ -132,6 +136,15 @@ _COLLECTIONS_COLLECTOR: Final = (
 )
 
 
+# Media and tasks check the same strings machine credentials carry as scopes (`read:clientes`,
+# `tasks:write`; nexo.credentials.scopes is their one list), plus the right to manage those
+# credentials. Media's API-key and OAuth-client routes both check `api_keys.manage` today; the admin
+# also holds `oauth_clients.manage` so a later split of the two rights needs no role edit.
+MEDIA_PERMISSIONS: Final[tuple[str, ...]] = (MANAGE_API_KEYS, MANAGE_OAUTH_CLIENTS, *MEDIA_SCOPES)
+_MEDIA_VIEWER: Final = tuple(scope for scope in MEDIA_SCOPES if scope.startswith("read:"))
+TASKS_PERMISSIONS: Final[tuple[str, ...]] = (MANAGE_OAUTH_CLIENTS, *TASKS_SCOPES)
+
+
 @dataclass(frozen=True, slots=True)
 class RoleTemplate:
     surface: SurfaceFamily
@@ -153,13 +166,23 @@ DEFAULT_TENANT_ROLES: Final[tuple[RoleTemplate, ...]] = (
         tuple(p for p in COLLECTIONS_PERMISSIONS if p != "organizacion:billing"),
     ),
     RoleTemplate("collections", "collector", "Cobrador", _COLLECTIONS_COLLECTOR),
+    RoleTemplate("media", "admin", "Administrador", MEDIA_PERMISSIONS),
+    RoleTemplate("media", "viewer", "Consulta", _MEDIA_VIEWER),
+    RoleTemplate("tasks", "admin", "Administrador", TASKS_PERMISSIONS),
+    RoleTemplate("tasks", "member", "Miembro", TASKS_SCOPES),
 )
 
 PLATFORM_ROLES: Final[tuple[RoleTemplate, ...]] = (
     RoleTemplate("platform", PLATFORM_OWNER, "Platform owner", ("*",)),
 )
 
-KNOWN_PERMISSIONS: Final = frozenset(CRM_PERMISSIONS) | frozenset(COLLECTIONS_PERMISSIONS)
+CATALOGUE_BY_FAMILY: Final[dict[str, tuple[str, ...]]] = {
+    "crm": CRM_PERMISSIONS,
+    "collections": COLLECTIONS_PERMISSIONS,
+    "media": MEDIA_PERMISSIONS,
+    "tasks": TASKS_PERMISSIONS,
+}
+KNOWN_PERMISSIONS: Final = frozenset(p for catalogue in CATALOGUE_BY_FAMILY.values() for p in catalogue)
 
 
 def role_serves(role_surface: str, surface: str) -> bool:

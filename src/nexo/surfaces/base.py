@@ -13,6 +13,7 @@ from nexo.core.errors import OrjsonResponse, install_error_handlers
 from nexo.core.http.routing import NexoRoute
 from nexo.core.ratelimit import install_rate_limits
 from nexo.core.runtime import Runtime
+from nexo.surfaces.openapi_errors import document_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ def build_surface_app(spec: SurfaceSpec, runtime: Runtime, routers: Sequence[API
     app.state.surface = spec
     install_error_handlers(app, validation_status=spec.validation_status)
     install_rate_limits(app, surface=spec.name, settings=runtime.settings)
+    document_errors(app)
     for router in routers:
         app.include_router(router, prefix="" if isinstance(router, SurfaceRootRouter) else spec.prefix)
     return app

@@ -49,6 +49,7 @@ from nexo.webhooks.verification import start_verification
 
 MIN_SECRET_LENGTH, MAX_SECRET_LENGTH = 16, 256
 MAX_PATTERNS = 50
+_MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL
 DEFAULT_OVERLAP = timedelta(hours=24)
 MAX_OVERLAP = timedelta(days=7)
 ENTITY = "webhook_subscription"
@@ -216,6 +217,8 @@ async def get_subscription(
     _tenant_of(owner, surface)
     statement = select(WebhookSubscription).where(WebhookSubscription.surface == surface)
     if id is not None:
+        if not 0 < id <= _MAX_ID:  # a path id no INTEGER column can hold names nothing (not a 500)
+            raise NotFound("No such webhook.")
         statement = statement.where(WebhookSubscription.id == id)
     elif public_id is not None:
         statement = statement.where(WebhookSubscription.public_id == public_id)

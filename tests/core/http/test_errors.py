@@ -207,3 +207,17 @@ async def test_request_id_is_echoed_or_made(probe: httpx.AsyncClient) -> None:
     made = await probe.get("/crm/v1/probe/items/1")
     assert made.headers["x-request-id"].startswith("req_")
     assert made.headers["x-request-id"] != unsafe.headers["x-request-id"]
+
+
+async def test_nul_characters_are_refused_before_reaching_the_database(probe: httpx.AsyncClient) -> None:
+    in_body = await probe.post("/collections/v1/probe/items", json={"title": "a\u0000b", "quantity": 1})
+    error = assert_envelope(in_body, 400, "VALIDATION_ERROR")
+    assert error["details"] == [{"field": "body", "message": "contains a NUL character"}]
+    in_query = await probe.get("/crm/v1/probe/items/1?search=a%00b")
+    assert_envelope(in_query, 422, "VALIDATION_ERROR")
+
+
+async def test_ids_beyond_the_column_range_are_simply_not_found(probe: httpx.AsyncClient) -> None:
+    response = await probe.get("/crm/v1/probe/items/4611686018427387904")
+    assert_envelope(response, 404, "NOT_FOUND")
+    assert (await probe.get("/crm/v1/probe/items/2147483647")).status_code == 200

@@ -144,7 +144,7 @@ async def test_an_idle_worker_wakes_on_commit_not_on_its_poll(database: Database
             await enqueue(session, RECORD.kind, {"wake": 1})
         await eventually(lambda: bool(RECORD.seen))
         assert RECORD.seen == [{"wake": 1}]
-        assert time.perf_counter() - started < 1.0
+        assert time.perf_counter() - started < 3.0  # the poll would take 30 s
     finally:
         worker.stop()
         await asyncio.wait_for(task, 10)
@@ -194,7 +194,7 @@ async def test_a_notify_from_another_process_wakes_the_worker(database: Database
         await other.execute(f"NOTIFY {CHANNEL}")
         await eventually(lambda: bool(RECORD.seen))
         assert RECORD.seen == [{"remote": 1}]
-        assert time.perf_counter() - started < 1.0
+        assert time.perf_counter() - started < 3.0  # the poll would take 30 s
     finally:
         await other.close()
         worker.stop()

@@ -13,10 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from tests.identity_support import create_tenant
-from tests.receivables.builders import _machine_tokens_first
 
 from nexo.app import NexoApplication
 from nexo.core.auth.principal import Principal
@@ -43,7 +41,6 @@ async def _invoices(database: Database, tenant_id: int) -> int:
 async def test_simulated_connector_registers_beats_and_syncs(
     app: NexoApplication, database: Database
 ) -> None:
-    _machine_tokens_first()
     tenant = await create_tenant(database)
     options = SimulationOptions(
         base_url="", link_code=await _link_code(database, tenant.id), clients=7, invoices_per_client=2
@@ -67,10 +64,6 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.mark.xfail(
-    reason="identity's JwtUserResolver accepts connector JWTs before the connector resolver (reported)",
-    strict=False,
-)
 async def test_cli_simulator_against_a_live_server(
     database: Database, settings: Settings, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.message
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexo.core.context import DeferredWrite, start_deferred_writes
-from nexo.core.errors import UnsupportedMediaType
+from nexo.core.errors import ErrorDetail, NotFound, UnsupportedMediaType, ValidationFailed
 from nexo.core.idempotency import IdempotentReplay, remember_response
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,35 @@ async def _finish(request: Request, *, commit: bool) -> None:
         await session.close()
 
 
+_NUL_IN_QUERY = re.compile(rb"%00")
+_NUL_IN_JSON = re.compile(rb"\\u0000|\x00")
+
+
+async def _refuse_nul_characters(request: Request, *, json_body: bool) -> None:
+    """PostgreSQL text cannot hold NUL, and no person types one: refuse it up front, on both
+    databases, instead of failing deep in the driver."""
+    problem = _NUL_IN_QUERY.search(request.scope.get("query_string", b""))
+    if problem is None and json_body and _has_body(request):
+        problem = _NUL_IN_JSON.search(await request.body())
+    if problem is not None:
+        raise ValidationFailed(
+            "Text must not contain NUL characters.",
+            details=[ErrorDetail("body" if json_body else "query", "contains a NUL character")],
+        )
+
+
+_LARGEST_ID = 2**31 - 1  # primary keys are 32-bit INTEGER columns
+
+
+def _refuse_impossible_ids(request: Request, names: list[str]) -> None:
+    """An integer id beyond the column's range names nothing: answer 404 here rather than let
+    PostgreSQL reject the query parameter (a 500)."""
+    for name in names:
+        raw = str(request.path_params.get(name, "")).strip()
+        if raw.lstrip("+-").isdigit() and abs(int(raw)) > _LARGEST_ID:
+            raise NotFound()
+
+
 async def _run_deferred(writes: list[DeferredWrite]) -> None:
     for write in writes:
         try:
@@ -67,11 +97,16 @@ class NexoRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         json_body = self.body_field is not None and not _declares_form(self)
+        int_params = [
+            param.name for param in self.dependant.path_params if param.field_info.annotation is int
+        ]
 
         async def run(request: Request) -> Response:
             content_type = request.headers.get("content-type")
             if json_body and content_type and _has_body(request) and not _is_json(content_type):
                 raise UnsupportedMediaType(f"Send the body as application/json, not {content_type}.")
+            await _refuse_nul_characters(request, json_body=json_body)
+            _refuse_impossible_ids(request, int_params)
             deferred = start_deferred_writes()
             try:
                 response = await handler(request)

@@ -122,9 +122,13 @@ def default_policies() -> dict[str, SurfacePolicy]:
             _rule("sync", "principal", "60/minute", "/v1/sync/*"),
             _rule("default", "principal", "100/minute"),
         ),
-        # specs/media-agency-api.md "Rate Limiting": hourly requests per tenant by plan.
+        # specs/media-agency-api.md "Rate Limiting": hourly requests per tenant by plan. People's
+        # sign-in (not in the spec) is for a tenant's few administrators: a tight login quota, with
+        # the 2FA step counted as a login attempt as on crm.
         "media": (
             _rule("token", "ip", "60/minute", "/oauth/token", methods={"POST"}),
+            _rule("login", "ip", "10/15 minutes", "/v2/auth/login", "/v2/auth/2fa/login", methods={"POST"}),
+            _rule("auth", "ip", "60/minute", "/v2/auth/*"),
             _plan_rule(
                 "plan", "tenant", {"standard": "1000/hour", "premium": "10000/hour", "enterprise": UNLIMITED}
             ),
@@ -137,6 +141,7 @@ def default_policies() -> dict[str, SurfacePolicy]:
             _rule("default", "principal", "600/minute"),
         ),
         "tasks": (
+            _rule("login", "ip", "10/15 minutes", "/v1/auth/login", "/v1/auth/2fa/login", methods={"POST"}),
             _rule("auth", "ip", "60/minute", "/v1/auth/*", "/v1/oauth/*"),
             _rule("default", "principal", "600/minute"),
         ),

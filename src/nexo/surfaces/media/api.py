@@ -13,6 +13,7 @@ from nexo.surfaces.media import (
     ordenes,
     partes,
     reportes,
+    signin,
     webhooks,
 )
 
@@ -31,5 +32,6 @@ def routers() -> list[APIRouter]:
         oauth.token_router,
         oauth.clients_router,
         api_keys.router,
+        signin.router,
         webhooks.router,
     ]

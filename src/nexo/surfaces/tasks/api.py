@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nexo.surfaces.tasks import auth, tasks, webhooks
+from nexo.surfaces.tasks import auth, signin, tasks, webhooks
 
 
 def routers() -> list[APIRouter]:
-    return [auth.router, tasks.router, webhooks.router]
+    return [auth.router, signin.router, tasks.router, webhooks.router]
