@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nexo.surfaces.crm import auth, directory, tasks
+from nexo.surfaces.crm import auth, directory, tasks, users
 
 
 def routers() -> list[APIRouter]:
-    return [auth.router, auth.me_router, tasks.router, *directory.routers()]
+    return [auth.router, auth.me_router, users.router, tasks.router, *directory.routers()]
