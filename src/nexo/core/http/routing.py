@@ -97,8 +97,11 @@ class NexoRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         json_body = self.body_field is not None and not _declares_form(self)
+        # Integer path ids the route does not bound itself (a route with `le=` answers 422 on its own).
         int_params = [
-            param.name for param in self.dependant.path_params if param.field_info.annotation is int
+            param.name
+            for param in self.dependant.path_params
+            if param.field_info.annotation is int and not param.field_info.metadata
         ]
 
         async def run(request: Request) -> Response:

@@ -48,7 +48,9 @@ async def list_connectors(
 class HeartbeatBody(CamelStrictBody):
     status: str | None = Field(default=None, max_length=32)
     uptime: int | None = Field(default=None, ge=0)
-    memory_usage: Decimal | None = Field(default=None, ge=0, le=Decimal("1e12"))
+    memory_usage: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("1e12"), max_digits=20, decimal_places=6
+    )
     last_sync_status: str | None = Field(default=None, max_length=32)
     empresas_online: list[str] = Field(default_factory=list, max_length=100)
 
