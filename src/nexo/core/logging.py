@@ -46,3 +46,6 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # Nexo writes its own access line with the request id; uvicorn's would duplicate it without one.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request at INFO: one line per webhook delivery and provider call is noise;
+    # the delivery log in the database is the record of those.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

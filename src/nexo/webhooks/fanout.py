@@ -13,9 +13,9 @@ whose patterns select the event name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexo.core.events import OutboxEvent, register_outbox_consumer
@@ -75,7 +75,7 @@ async def fan_out(session: AsyncSession, events: Sequence[OutboxEvent]) -> None:
                 rows.append(_message_row(subscription, event, now))
     if not rows:
         return
-    await session.execute(insert(WebhookMessage), rows)
+    await session.execute(insert(cast(Table, WebhookMessage.__table__)), rows)  # one multi-row INSERT
     for subscription_id in dict.fromkeys(row["subscription_id"] for row in rows):
         await enqueue(
             session,
