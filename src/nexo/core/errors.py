@@ -18,6 +18,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexo.core.context import request_id
@@ -168,6 +169,16 @@ def _validation_details(exc: RequestValidationError) -> list[ErrorDetail]:
     return [ErrorDetail(_field_of(err.get("loc", ())), str(err.get("msg", ""))) for err in exc.errors()]
 
 
+def _is_data_error(exc: BaseException) -> bool:
+    """DataError from the driver: SQLAlchemy's own class, or asyncpg's (which the asyncpg dialect
+    wraps in a plain DBAPIError when the value fails before reaching the server)."""
+    if isinstance(exc, DataError):
+        return True
+    orig = getattr(exc, "orig", None)
+    names = {type(orig).__name__, type(getattr(orig, "__cause__", None)).__name__}
+    return "DataError" in names or "DataError" in str(orig)[:200]
+
+
 def install_error_handlers(app: FastAPI, *, validation_status: int) -> None:
     """Render every error raised inside `app` in the envelope."""
 
@@ -193,6 +204,19 @@ def install_error_handlers(app: FastAPI, *, validation_status: int) -> None:
             message = exc.detail
         return error_response(exc.status_code, code, message, headers=exc.headers)
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # The last net under input checks: a value the database cannot hold (an integer beyond its
+        # column, say) is the client's mistake, and a constraint violation nobody checked first is a
+        # conflict; neither is a server error. Anything else is a bug and stays a 500.
+        if isinstance(exc, IntegrityError):
+            return error_response(409, "CONFLICT", "The change conflicts with data that already exists.")
+        if _is_data_error(exc):
+            return error_response(
+                validation_status, "VALUE_OUT_OF_RANGE", "A value is out of the range this field accepts."
+            )
+        log.error("database error", exc_info=exc)
+        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Logged once by the request middleware, which sees the exception Starlette re-raises.
         return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
@@ -200,4 +224,5 @@ def install_error_handlers(app: FastAPI, *, validation_status: int) -> None:
     app.add_exception_handler(NexoError, on_nexo_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

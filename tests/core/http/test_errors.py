@@ -8,7 +8,8 @@ from enum import StrEnum
 import httpx
 import pytest
 from pydantic import Field
-from tests.support import http_client
+from sqlalchemy import text
+from tests.support import TEST_DATABASE, http_client
 
 from nexo.app import NexoApplication
 from nexo.core.errors import (
@@ -20,6 +21,7 @@ from nexo.core.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from nexo.core.http.deps import SessionDep
 from nexo.core.http.schemas import CamelStrictBody, StrictBody
 from nexo.surfaces import SURFACES
 from nexo.surfaces.base import surface_router
@@ -58,6 +60,11 @@ def probe_router() -> object:
         if item_id == 404:
             raise NotFound("Item 404 does not exist.")
         return {"id": item_id}
+
+    @router.get("/out-of-range")
+    async def out_of_range(session: SessionDep) -> dict[str, int]:
+        value = await session.scalar(text("SELECT CAST(:x AS INTEGER)"), {"x": 454528408826663})
+        return {"value": int(value or 0)}
 
     @router.get("/fail/{kind}")
     async def fail(kind: str) -> None:
@@ -221,3 +228,11 @@ async def test_ids_beyond_the_column_range_are_simply_not_found(probe: httpx.Asy
     response = await probe.get("/crm/v1/probe/items/4611686018427387904")
     assert_envelope(response, 404, "NOT_FOUND")
     assert (await probe.get("/crm/v1/probe/items/2147483647")).status_code == 200
+
+
+async def test_values_the_database_cannot_hold_are_a_client_error(probe: httpx.AsyncClient) -> None:
+    response = await probe.get("/collections/v1/probe/out-of-range")
+    if TEST_DATABASE == "postgresql":  # SQLite integers are 64-bit and the value fits
+        assert_envelope(response, 400, "VALUE_OUT_OF_RANGE")
+    else:
+        assert response.status_code == 200

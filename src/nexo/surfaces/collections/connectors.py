@@ -47,7 +47,7 @@ async def list_connectors(
 
 class HeartbeatBody(CamelStrictBody):
     status: str | None = Field(default=None, max_length=32)
-    uptime: int | None = Field(default=None, ge=0)
+    uptime: int | None = Field(default=None, ge=0, le=2_147_483_647)  # stored in an INTEGER column
     memory_usage: Decimal | None = Field(
         default=None, ge=0, le=Decimal("1e12"), max_digits=20, decimal_places=6
     )
