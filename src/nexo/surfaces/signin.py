@@ -20,11 +20,12 @@ from nexo.core.auth.dependencies import Authenticated
 from nexo.core.auth.principal import Principal
 from nexo.core.http.deps import RuntimeDep, SessionDep
 from nexo.core.http.schemas import StrictBody, WireModel
-from nexo.identity import sessions, twofactor
-from nexo.identity.login import ChallengeIssued, LoginOutcome, complete_two_factor_login, login_with_password
+from nexo.identity.login import ChallengeIssued, LoginOutcome
 from nexo.identity.models import User
-from nexo.identity.users import change_password, current_user
+from nexo.identity.users import current_user
+from nexo.surfaces import signin_flow as flow
 from nexo.surfaces.base import surface_router
+from nexo.surfaces.signin_flow import token_fields
 
 
 class LoginBody(StrictBody):
@@ -114,7 +115,8 @@ class TwoFactorStateOut(WireModel):
     two_factor_enabled: bool
 
 
-def _user(user: User) -> dict[str, Any]:
+def user_fields(user: User) -> dict[str, Any]:
+    """The signed-in person as crm's login answer shows them (crm shares it)."""
     role = user.role
     return {
         "id": user.id,
@@ -129,7 +131,7 @@ def _user(user: User) -> dict[str, Any]:
 def _profile(user: User) -> ProfileOut:
     return ProfileOut.model_validate(
         {
-            **_user(user),
+            **user_fields(user),
             "two_factor_enabled": user.two_factor_enabled,
             "created_at": user.created_at,
             "last_login_at": user.last_login_at,
@@ -140,15 +142,7 @@ def _profile(user: User) -> ProfileOut:
 def _answer(outcome: LoginOutcome) -> LoginOut | ChallengeOut:
     if isinstance(outcome, ChallengeIssued):
         return ChallengeOut(challenge_token=outcome.challenge_token, expires_in=outcome.expires_in)
-    tokens = outcome.tokens
-    return LoginOut.model_validate(
-        {
-            "access_token": tokens.access_token,
-            "refresh_token": tokens.refresh_token,
-            "expires_in": tokens.expires_in,
-            "user": _user(outcome.user),
-        }
-    )
+    return LoginOut.model_validate({**token_fields(outcome.tokens), "user": user_fields(outcome.user)})
 
 
 def signin_router(surface: str) -> APIRouter:
@@ -164,14 +158,8 @@ def signin_router(surface: str) -> APIRouter:
 def _add_public_routes(router: APIRouter, surface: str) -> None:
     @router.post("/login", summary="Sign in (a person)")
     async def login(body: LoginBody, session: SessionDep, runtime: RuntimeDep) -> LoginOut | ChallengeOut:
-        outcome = await login_with_password(
-            session,
-            database=runtime.database,
-            settings=runtime.settings,
-            email=body.email,
-            password=body.password,
-            surface=surface,
-            tenant=body.tenant,
+        outcome = await flow.password_login(
+            session, runtime, surface=surface, email=body.email, password=body.password, tenant=body.tenant
         )
         return _answer(outcome)
 
@@ -179,14 +167,13 @@ def _add_public_routes(router: APIRouter, surface: str) -> None:
     async def login_second_factor(
         body: TwoFactorLoginBody, session: SessionDep, runtime: RuntimeDep
     ) -> LoginOut:
-        outcome = await complete_two_factor_login(
+        outcome = await flow.second_factor_login(
             session,
-            database=runtime.database,
-            settings=runtime.settings,
+            runtime,
+            surface=surface,
             challenge_token=body.challenge_token,
             code=body.code,
             backup_code=body.backup_code,
-            surface=surface,
         )
         answer = _answer(outcome)
         assert isinstance(answer, LoginOut)
@@ -194,23 +181,16 @@ def _add_public_routes(router: APIRouter, surface: str) -> None:
 
     @router.post("/refresh", summary="Refresh the access token")
     async def refresh(body: RefreshBody, session: SessionDep, runtime: RuntimeDep) -> TokensOut:
-        _, tokens = await sessions.refresh_session(
-            session,
-            database=runtime.database,
-            settings=runtime.settings,
-            refresh_token=body.refresh_token,
-            surface=surface,
+        tokens = await flow.refresh_tokens(
+            session, runtime, surface=surface, refresh_token=body.refresh_token
         )
-        return TokensOut(
-            access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in
-        )
+        return TokensOut.model_validate(token_fields(tokens))
 
 
 def _add_session_routes(router: APIRouter, signed_in: Authenticated) -> None:
     @router.post("/logout", status_code=204, summary="Sign out (ends this session)")
     async def logout(session: SessionDep, principal: Principal = Depends(signed_in)) -> Response:
-        assert principal.session_id is not None
-        await sessions.logout(session, user_id=int(principal.id), session_id=principal.session_id)
+        await flow.logout(session, principal)
         return Response(status_code=204)
 
     @router.get("/me", summary="The signed-in person")
@@ -221,13 +201,8 @@ def _add_session_routes(router: APIRouter, signed_in: Authenticated) -> None:
     async def post_change_password(
         body: ChangePasswordBody, session: SessionDep, principal: Principal = Depends(signed_in)
     ) -> Response:
-        user = await current_user(session, principal)
-        await change_password(
-            session,
-            user=user,
-            current_password=body.current_password,
-            new_password=body.new_password,
-            keep_session_id=principal.session_id,
+        await flow.change_own_password(
+            session, principal, current_password=body.current_password, new_password=body.new_password
         )
         return Response(status_code=204)
 
@@ -240,18 +215,13 @@ def _add_two_factor_routes(router: APIRouter, signed_in: Authenticated) -> None:
     async def enable_two_factor(
         session: SessionDep, runtime: RuntimeDep, principal: Principal = Depends(signed_in)
     ) -> EnableOut:
-        user = await current_user(session, principal)
-        enrollment = await twofactor.begin_enrollment(session, settings=runtime.settings, user=user)
-        return EnableOut(
-            secret=enrollment.secret, qr_code=enrollment.qr_code, backup_codes=enrollment.backup_codes
-        )
+        return EnableOut.model_validate(await flow.begin_two_factor(session, runtime, principal))
 
     @router.post("/2fa/verify", summary="Activate 2FA with a first code")
     async def verify_two_factor(
         body: CodeBody, session: SessionDep, runtime: RuntimeDep, principal: Principal = Depends(signed_in)
     ) -> TwoFactorStateOut:
-        user = await current_user(session, principal)
-        await twofactor.confirm_enrollment(session, settings=runtime.settings, user=user, code=body.code)
+        await flow.confirm_two_factor(session, runtime, principal, body.code)
         return TwoFactorStateOut(two_factor_enabled=True)
 
     @router.post("/2fa/disable", summary="Turn 2FA off")
@@ -261,13 +231,7 @@ def _add_two_factor_routes(router: APIRouter, signed_in: Authenticated) -> None:
         runtime: RuntimeDep,
         principal: Principal = Depends(signed_in),
     ) -> TwoFactorStateOut:
-        user = await current_user(session, principal)
-        await twofactor.disable(
-            session,
-            settings=runtime.settings,
-            user=user,
-            password=body.password,
-            code=body.code,
-            backup_code=body.backup_code,
+        await flow.disable_two_factor(
+            session, runtime, principal, password=body.password, code=body.code, backup_code=body.backup_code
         )
         return TwoFactorStateOut(two_factor_enabled=False)

@@ -14,11 +14,12 @@ from fastapi import Depends, Query, Response
 from nexo.core.auth.dependencies import Authenticated
 from nexo.core.auth.principal import Principal
 from nexo.core.http.deps import RuntimeDep, SessionDep
-from nexo.identity import oidc, sessions
+from nexo.identity import oidc
 from nexo.identity.invitations import accept_invitation
-from nexo.identity.login import SignedIn, complete_two_factor_login, login_with_password, login_with_provider
+from nexo.identity.login import SignedIn, login_with_provider
 from nexo.identity.organizations import get_organization, register_organization, split_name
-from nexo.identity.users import change_password, current_user
+from nexo.identity.users import current_user
+from nexo.surfaces import signin_flow as flow
 from nexo.surfaces.base import surface_router
 from nexo.surfaces.collections.schemas import (
     AcceptInvitationBody,
@@ -79,14 +80,8 @@ async def register(body: RegisterBody, session: SessionDep, runtime: RuntimeDep)
 
 @router.post("/login", summary="Login (§2.2)")
 async def login(body: LoginBody, session: SessionDep, runtime: RuntimeDep) -> LoginOut | ChallengeOut:
-    outcome = await login_with_password(
-        session,
-        database=runtime.database,
-        settings=runtime.settings,
-        email=body.email,
-        password=body.password,
-        surface=SURFACE,
-        tenant=body.tenant,
+    outcome = await flow.password_login(
+        session, runtime, surface=SURFACE, email=body.email, password=body.password, tenant=body.tenant
     )
     if isinstance(outcome, SignedIn):
         return await _signed_in(session, outcome)
@@ -124,36 +119,26 @@ async def oauth_authorize(
 
 @router.post("/2fa/login", summary="Second step of a login with 2FA")
 async def login_second_factor(body: TwoFactorLoginBody, session: SessionDep, runtime: RuntimeDep) -> LoginOut:
-    outcome = await complete_two_factor_login(
+    outcome = await flow.second_factor_login(
         session,
-        database=runtime.database,
-        settings=runtime.settings,
+        runtime,
+        surface=SURFACE,
         challenge_token=body.challenge_token,
         code=body.code,
         backup_code=body.backup_code,
-        surface=SURFACE,
     )
     return await _signed_in(session, outcome)
 
 
 @router.post("/refresh", summary="Refresh token (§2.4)")
 async def refresh(body: RefreshBody, session: SessionDep, runtime: RuntimeDep) -> TokensOut:
-    _, tokens = await sessions.refresh_session(
-        session,
-        database=runtime.database,
-        settings=runtime.settings,
-        refresh_token=body.refresh_token,
-        surface=SURFACE,
-    )
-    return TokensOut(
-        access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in
-    )
+    tokens = await flow.refresh_tokens(session, runtime, surface=SURFACE, refresh_token=body.refresh_token)
+    return TokensOut.model_validate(flow.token_fields(tokens))
 
 
 @router.post("/logout", status_code=204, summary="Logout (§2.5)")
 async def logout(principal: CollectionsUser, session: SessionDep) -> Response:
-    assert principal.session_id is not None
-    await sessions.logout(session, user_id=int(principal.id), session_id=principal.session_id)
+    await flow.logout(session, principal)
     return Response(status_code=204)
 
 
@@ -161,13 +146,8 @@ async def logout(principal: CollectionsUser, session: SessionDep) -> Response:
 async def post_change_password(
     body: ChangePasswordBody, principal: CollectionsUser, session: SessionDep
 ) -> Response:
-    user = await current_user(session, principal)
-    await change_password(
-        session,
-        user=user,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        keep_session_id=principal.session_id,
+    await flow.change_own_password(
+        session, principal, current_password=body.current_password, new_password=body.new_password
     )
     return Response(status_code=204)
 

@@ -17,7 +17,7 @@ camelCase, UUID ids, validation errors answer 400 like the rest of this API. Rea
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Response
@@ -28,6 +28,7 @@ from nexo.core.auth.principal import Principal
 from nexo.core.http.deps import RuntimeDep, SessionDep
 from nexo.core.http.schemas import CamelStrictBody, CamelWireModel
 from nexo.core.pagination import PageParams, camel_meta, page_params
+from nexo.surfaces import webhook_routes as routes
 from nexo.surfaces.base import surface_router
 from nexo.surfaces.webhook_wire import (
     CamelDeliveryDetailOut,
@@ -35,10 +36,8 @@ from nexo.surfaces.webhook_wire import (
     DeliveryId,
     StatusFilter,
     delivery_detail,
-    delivery_fields,
 )
 from nexo.webhooks import service
-from nexo.webhooks.catalog import catalog
 from nexo.webhooks.models import WebhookSubscription
 
 SURFACE = "collections"
@@ -127,7 +126,7 @@ async def _find(session: SessionDep, principal: Principal, webhook_id: uuid.UUID
 async def configurar(
     body: WebhookIn, session: SessionDep, runtime: RuntimeDep, principal: Writer
 ) -> dict[str, Any]:
-    result = await service.create_subscription(
+    return await routes.create(
         session,
         settings=runtime.settings,
         surface=SURFACE,
@@ -136,21 +135,22 @@ async def configurar(
         events=body.eventos,
         secret=body.secret,
         description=body.descripcion,
+        render=render,
         fields=FIELDS,
     )
-    return {**render(result.subscription), "secret": result.secret}
 
 
 @router.get("", response_model=WebhookList, summary="Listar webhooks")
 async def listar(session: SessionDep, principal: Reader, pages: Pages) -> dict[str, Any]:
-    page = await service.list_subscriptions(session, surface=SURFACE, owner=principal, params=pages)
-    return {"data": [render(row) for row in page.items], "meta": camel_meta(page)}
+    page, rows = await routes.subscriptions_page(
+        session, surface=SURFACE, owner=principal, pages=pages, render=render
+    )
+    return {"data": rows, "meta": camel_meta(page)}
 
 
 @router.get("/eventos", response_model=list[EventoOut], summary="Eventos disponibles (§10.2)")
 async def eventos(principal: Reader) -> list[dict[str, Any]]:
-    items = catalog(SURFACE).values()
-    return [{"evento": e.name, "descripcion": e.description, "ejemplo": dict(e.example)} for e in items]
+    return routes.event_catalog(SURFACE, name="evento", description="descripcion", example="ejemplo")
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Obtener webhook")
@@ -160,8 +160,7 @@ async def obtener(webhook_id: uuid.UUID, session: SessionDep, principal: Reader)
 
 @router.delete("/{webhook_id}", status_code=204, summary="Eliminar webhook")
 async def eliminar(webhook_id: uuid.UUID, session: SessionDep, principal: Writer) -> Response:
-    await service.delete_subscription(session, await _find(session, principal, webhook_id), owner=principal)
-    return Response(status_code=204)
+    return await routes.delete(session, await _find(session, principal, webhook_id), owner=principal)
 
 
 @router.get("/{webhook_id}/entregas", response_model=DeliveryList, summary="Bitácora de entregas")
@@ -169,8 +168,8 @@ async def entregas(
     webhook_id: uuid.UUID, session: SessionDep, principal: Reader, pages: Pages, status: StatusFilter = None
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    page = await service.list_deliveries(session, subscription, params=pages, status=status)
-    return {"data": [delivery_fields(row) for row in page.items], "meta": camel_meta(page)}
+    page, rows = await routes.deliveries_page(session, subscription, pages=pages, status=status)
+    return {"data": rows, "meta": camel_meta(page)}
 
 
 @router.get(
@@ -192,22 +191,20 @@ async def reenviar(
     webhook_id: uuid.UUID, entrega_id: DeliveryId, session: SessionDep, principal: Writer
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    message = await service.get_delivery(session, subscription, entrega_id)
-    return delivery_fields(await service.redeliver(session, subscription, message, owner=principal))
+    return await routes.redeliver(session, subscription, entrega_id, owner=principal)
 
 
 @router.post("/{webhook_id}/rotar-secreto", response_model=RotadoOut, summary="Rotar el secreto de firma")
 async def rotar_secreto(
     webhook_id: uuid.UUID, body: RotarIn, session: SessionDep, runtime: RuntimeDep, principal: Writer
 ) -> dict[str, Any]:
-    subscription = await _find(session, principal, webhook_id)
-    secret = await service.rotate_secret(
+    secret, old_expires = await routes.rotate(
         session,
-        subscription,
+        await _find(session, principal, webhook_id),
         settings=runtime.settings,
         owner=principal,
         secret=body.secret,
-        overlap=timedelta(hours=body.horas_solapamiento),
+        overlap_hours=body.horas_solapamiento,
         fields=FIELDS,
     )
-    return {"secret": secret, "previous_secret_expires_at": subscription.previous_secret_expires_at}
+    return {"secret": secret, "previous_secret_expires_at": old_expires}

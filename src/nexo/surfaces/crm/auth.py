@@ -8,20 +8,33 @@ A user with 2FA gets a challenge instead of tokens from `POST /auth/login`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from nexo.core.auth.dependencies import Authenticated
 from nexo.core.auth.principal import Principal
 from nexo.core.http.deps import RuntimeDep, SessionDep
 from nexo.core.http.schemas import StrictBody, WireModel
-from nexo.identity import sessions, twofactor
-from nexo.identity.login import ChallengeIssued, LoginOutcome, complete_two_factor_login, login_with_password
+from nexo.identity.login import ChallengeIssued, LoginOutcome
 from nexo.identity.models import User
-from nexo.identity.users import change_password, current_user, update_profile
+from nexo.identity.users import current_user, update_profile
+from nexo.surfaces import signin_flow as flow
 from nexo.surfaces.base import surface_router
+from nexo.surfaces.signin import (
+    ChallengeOut,
+    ChangePasswordBody,
+    CodeBody,
+    DisableTwoFactorBody,
+    EnableOut,
+    RefreshBody,
+    RoleOut,
+    TwoFactorLoginBody,
+    UserOut,
+    user_fields,
+)
+from nexo.surfaces.signin_flow import token_fields
 
 SURFACE = "crm"
 CrmUser = Annotated[Principal, Depends(Authenticated(surface=SURFACE, kinds={"user"}))]
@@ -38,37 +51,6 @@ class LoginBody(StrictBody):
     )
 
 
-class TwoFactorLoginBody(StrictBody):
-    challenge_token: str = Field(min_length=1, max_length=200)
-    code: str | None = Field(default=None, max_length=16)
-    backup_code: str | None = Field(default=None, max_length=32)
-
-    @model_validator(mode="after")
-    def _one_factor(self) -> TwoFactorLoginBody:
-        if not self.code and not self.backup_code:
-            raise ValueError("send code (from the authenticator app) or backup_code")
-        return self
-
-
-class RefreshBody(StrictBody):
-    refresh_token: str = Field(min_length=1, max_length=200)
-
-
-class ChangePasswordBody(StrictBody):
-    current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=1, max_length=1024)
-
-
-class CodeBody(StrictBody):
-    code: str = Field(min_length=1, max_length=16)
-
-
-class DisableTwoFactorBody(StrictBody):
-    password: str = Field(min_length=1, max_length=1024)
-    code: str | None = Field(default=None, max_length=16)
-    backup_code: str | None = Field(default=None, max_length=32)
-
-
 class ProfileBody(StrictBody):
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
@@ -76,19 +58,8 @@ class ProfileBody(StrictBody):
     avatar_url: str | None = Field(default=None, max_length=1000, pattern=r"^https?://")
 
 
-class RoleOut(WireModel):
-    id: int
-    name: str
-    display_name: str
-
-
-class LoginUserOut(WireModel):
-    id: int
-    email: str
-    first_name: str
-    last_name: str
-    role: RoleOut
-    permissions: list[str]
+class LoginUserOut(UserOut):
+    pass  # signin.py's user, under the schema name crm's OpenAPI document has always used
 
 
 class TokensOut(WireModel):
@@ -101,20 +72,8 @@ class LoginOut(TokensOut):
     user: LoginUserOut
 
 
-class ChallengeOut(WireModel):
-    two_factor_required: bool = True
-    challenge_token: str
-    expires_in: int
-
-
 class MessageOut(WireModel):
     message: str
-
-
-class EnableOut(WireModel):
-    secret: str
-    qr_code: str
-    backup_codes: list[str]
 
 
 class VerifyOut(MessageOut):
@@ -136,36 +95,16 @@ class ProfileOut(WireModel):
     last_login_at: datetime | None
 
 
-def _login_user(user: User) -> dict[str, Any]:
-    role = user.role
-    return {
-        "id": user.id,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "role": {"id": role.id, "name": role.name, "display_name": role.display_name},
-        "permissions": sorted(role.permissions),
-    }
-
-
 def _login_answer(outcome: LoginOutcome) -> LoginOut | ChallengeOut:
     if isinstance(outcome, ChallengeIssued):
         return ChallengeOut(challenge_token=outcome.challenge_token, expires_in=outcome.expires_in)
-    tokens = outcome.tokens
-    return LoginOut.model_validate(
-        {
-            "access_token": tokens.access_token,
-            "refresh_token": tokens.refresh_token,
-            "expires_in": tokens.expires_in,
-            "user": _login_user(outcome.user),
-        }
-    )
+    return LoginOut.model_validate({**token_fields(outcome.tokens), "user": user_fields(outcome.user)})
 
 
 def _profile(user: User) -> ProfileOut:
     return ProfileOut.model_validate(
         {
-            **_login_user(user),
+            **user_fields(user),
             "phone": user.phone,
             "avatar_url": user.avatar_url,
             "status": user.status,
@@ -178,28 +117,21 @@ def _profile(user: User) -> ProfileOut:
 
 @router.post("/login", summary="Login (§1.1)")
 async def login(body: LoginBody, session: SessionDep, runtime: RuntimeDep) -> LoginOut | ChallengeOut:
-    outcome = await login_with_password(
-        session,
-        database=runtime.database,
-        settings=runtime.settings,
-        email=body.email,
-        password=body.password,
-        surface=SURFACE,
-        tenant=body.tenant,
+    outcome = await flow.password_login(
+        session, runtime, surface=SURFACE, email=body.email, password=body.password, tenant=body.tenant
     )
     return _login_answer(outcome)
 
 
 @router.post("/2fa/login", summary="Second step of a login with 2FA")
 async def login_second_factor(body: TwoFactorLoginBody, session: SessionDep, runtime: RuntimeDep) -> LoginOut:
-    outcome = await complete_two_factor_login(
+    outcome = await flow.second_factor_login(
         session,
-        database=runtime.database,
-        settings=runtime.settings,
+        runtime,
+        surface=SURFACE,
         challenge_token=body.challenge_token,
         code=body.code,
         backup_code=body.backup_code,
-        surface=SURFACE,
     )
     answer = _login_answer(outcome)
     assert isinstance(answer, LoginOut)
@@ -208,22 +140,13 @@ async def login_second_factor(body: TwoFactorLoginBody, session: SessionDep, run
 
 @router.post("/refresh", summary="Refresh token (§1.2)")
 async def refresh(body: RefreshBody, session: SessionDep, runtime: RuntimeDep) -> TokensOut:
-    _, tokens = await sessions.refresh_session(
-        session,
-        database=runtime.database,
-        settings=runtime.settings,
-        refresh_token=body.refresh_token,
-        surface=SURFACE,
-    )
-    return TokensOut(
-        access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in
-    )
+    tokens = await flow.refresh_tokens(session, runtime, surface=SURFACE, refresh_token=body.refresh_token)
+    return TokensOut.model_validate(token_fields(tokens))
 
 
 @router.post("/logout", summary="Logout (§1.3)")
 async def logout(principal: CrmUser, session: SessionDep) -> MessageOut:
-    assert principal.session_id is not None
-    await sessions.logout(session, user_id=int(principal.id), session_id=principal.session_id)
+    await flow.logout(session, principal)
     return MessageOut(message="Sesión cerrada exitosamente")
 
 
@@ -231,32 +154,22 @@ async def logout(principal: CrmUser, session: SessionDep) -> MessageOut:
 async def put_change_password(
     body: ChangePasswordBody, principal: CrmUser, session: SessionDep
 ) -> MessageOut:
-    user = await current_user(session, principal)
-    await change_password(
-        session,
-        user=user,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        keep_session_id=principal.session_id,
+    await flow.change_own_password(
+        session, principal, current_password=body.current_password, new_password=body.new_password
     )
     return MessageOut(message="Contraseña actualizada exitosamente")
 
 
 @router.post("/2fa/enable", summary="Enable 2FA (§1.5)")
 async def enable_two_factor(principal: CrmUser, session: SessionDep, runtime: RuntimeDep) -> EnableOut:
-    user = await current_user(session, principal)
-    enrollment = await twofactor.begin_enrollment(session, settings=runtime.settings, user=user)
-    return EnableOut(
-        secret=enrollment.secret, qr_code=enrollment.qr_code, backup_codes=enrollment.backup_codes
-    )
+    return EnableOut.model_validate(await flow.begin_two_factor(session, runtime, principal))
 
 
 @router.post("/2fa/verify", summary="Verify 2FA (§1.6)")
 async def verify_two_factor(
     body: CodeBody, principal: CrmUser, session: SessionDep, runtime: RuntimeDep
 ) -> VerifyOut:
-    user = await current_user(session, principal)
-    await twofactor.confirm_enrollment(session, settings=runtime.settings, user=user, code=body.code)
+    await flow.confirm_two_factor(session, runtime, principal, body.code)
     return VerifyOut(message="Autenticación de dos factores activada", two_factor_enabled=True)
 
 
@@ -264,14 +177,8 @@ async def verify_two_factor(
 async def disable_two_factor(
     body: DisableTwoFactorBody, principal: CrmUser, session: SessionDep, runtime: RuntimeDep
 ) -> VerifyOut:
-    user = await current_user(session, principal)
-    await twofactor.disable(
-        session,
-        settings=runtime.settings,
-        user=user,
-        password=body.password,
-        code=body.code,
-        backup_code=body.backup_code,
+    await flow.disable_two_factor(
+        session, runtime, principal, password=body.password, code=body.code, backup_code=body.backup_code
     )
     return VerifyOut(message="Autenticación de dos factores desactivada", two_factor_enabled=False)
 

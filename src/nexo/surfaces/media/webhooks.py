@@ -17,7 +17,7 @@ headers. Reads need the `read:webhooks` scope, changes `write:webhooks`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Response
@@ -28,6 +28,7 @@ from nexo.core.auth.principal import Principal
 from nexo.core.http.deps import RuntimeDep, SessionDep
 from nexo.core.http.schemas import StrictBody, WireModel
 from nexo.core.pagination import PageParams, page_params
+from nexo.surfaces import webhook_routes as routes
 from nexo.surfaces.base import surface_router
 from nexo.surfaces.media.wire import Item, ListOf, created, page_of
 from nexo.surfaces.webhook_wire import (
@@ -36,10 +37,8 @@ from nexo.surfaces.webhook_wire import (
     DeliveryOut,
     StatusFilter,
     delivery_detail,
-    delivery_fields,
 )
 from nexo.webhooks import service
-from nexo.webhooks.catalog import catalog
 from nexo.webhooks.models import ACTIVE, DISABLED, WebhookSubscription
 
 SURFACE = "media"
@@ -125,7 +124,7 @@ async def _find(session: SessionDep, principal: Principal, webhook_id: int) -> W
 async def registrar(
     body: WebhookIn, session: SessionDep, runtime: RuntimeDep, principal: Writer, response: Response
 ) -> dict[str, Any]:
-    result = await service.create_subscription(
+    registered = await routes.create(
         session,
         settings=runtime.settings,
         surface=SURFACE,
@@ -134,23 +133,25 @@ async def registrar(
         events=body.eventos,
         secret=body.secret,
         description=body.descripcion,
+        render=render,
         fields=FIELDS,
     )
-    created(f"webhooks/{result.subscription.id}", response)
-    return {"data": {**render(result.subscription), "secret": result.secret}}
+    created(f"webhooks/{registered['id']}", response)
+    return {"data": registered}
 
 
 @router.get("", response_model=ListOf[WebhookOut], summary="Listar webhooks configurados")
 async def listar(session: SessionDep, principal: Reader, pages: Pages) -> dict[str, Any]:
-    page = await service.list_subscriptions(session, surface=SURFACE, owner=principal, params=pages)
-    return page_of(page, [render(row) for row in page.items])
+    page, rows = await routes.subscriptions_page(
+        session, surface=SURFACE, owner=principal, pages=pages, render=render
+    )
+    return page_of(page, rows)
 
 
 @router.get("/eventos", response_model=Item[list[EventoOut]], summary="Eventos soportados")
 async def eventos(principal: Reader) -> dict[str, Any]:
-    items = catalog(SURFACE).values()
     return {
-        "data": [{"nombre": e.name, "descripcion": e.description, "ejemplo": dict(e.example)} for e in items]
+        "data": routes.event_catalog(SURFACE, name="nombre", description="descripcion", example="ejemplo")
     }
 
 
@@ -179,8 +180,7 @@ async def actualizar(
 
 @router.delete("/{webhook_id}", status_code=204, summary="Eliminar webhook")
 async def eliminar(webhook_id: int, session: SessionDep, principal: Writer) -> Response:
-    await service.delete_subscription(session, await _find(session, principal, webhook_id), owner=principal)
-    return Response(status_code=204)
+    return await routes.delete(session, await _find(session, principal, webhook_id), owner=principal)
 
 
 @router.get("/{webhook_id}/entregas", response_model=ListOf[DeliveryOut], summary="Bitácora de entregas")
@@ -188,8 +188,8 @@ async def entregas(
     webhook_id: int, session: SessionDep, principal: Reader, pages: Pages, status: StatusFilter = None
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    page = await service.list_deliveries(session, subscription, params=pages, status=status)
-    return page_of(page, [delivery_fields(row) for row in page.items])
+    page, rows = await routes.deliveries_page(session, subscription, pages=pages, status=status)
+    return page_of(page, rows)
 
 
 @router.get(
@@ -211,8 +211,7 @@ async def reenviar(
     webhook_id: int, entrega_id: DeliveryId, session: SessionDep, principal: Writer
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    message = await service.get_delivery(session, subscription, entrega_id)
-    return {"data": delivery_fields(await service.redeliver(session, subscription, message, owner=principal))}
+    return {"data": await routes.redeliver(session, subscription, entrega_id, owner=principal)}
 
 
 @router.post(
@@ -221,14 +220,13 @@ async def reenviar(
 async def rotar_secreto(
     webhook_id: int, body: RotarIn, session: SessionDep, runtime: RuntimeDep, principal: Writer
 ) -> dict[str, Any]:
-    subscription = await _find(session, principal, webhook_id)
-    secret = await service.rotate_secret(
+    secret, old_expires = await routes.rotate(
         session,
-        subscription,
+        await _find(session, principal, webhook_id),
         settings=runtime.settings,
         owner=principal,
         secret=body.secret,
-        overlap=timedelta(hours=body.horas_solapamiento),
+        overlap_hours=body.horas_solapamiento,
         fields=FIELDS,
     )
-    return {"data": {"secret": secret, "expira_secreto_anterior": subscription.previous_secret_expires_at}}
+    return {"data": {"secret": secret, "expira_secreto_anterior": old_expires}}

@@ -16,10 +16,10 @@ from nexo.core.auth.dependencies import Authenticated
 from nexo.core.auth.principal import Principal
 from nexo.core.http.deps import RuntimeDep, SessionDep
 from nexo.core.http.schemas import CamelStrictBody, CamelWireModel
-from nexo.identity import sessions, twofactor
-from nexo.identity.login import ChallengeIssued, LoginOutcome, complete_two_factor_login, login_with_password
+from nexo.identity.login import ChallengeIssued, LoginOutcome
 from nexo.identity.models import User
-from nexo.identity.users import change_password, current_user
+from nexo.identity.users import current_user
+from nexo.surfaces import signin_flow as flow
 from nexo.surfaces.base import surface_router
 
 SURFACE = "platform"
@@ -112,38 +112,26 @@ def _staff(user: User) -> StaffOut:
 def _answer(outcome: LoginOutcome) -> LoginOut | ChallengeOut:
     if isinstance(outcome, ChallengeIssued):
         return ChallengeOut(challenge_token=outcome.challenge_token, expires_in=outcome.expires_in)
-    tokens = outcome.tokens
-    return LoginOut(
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_in=tokens.expires_in,
-        user=_staff(outcome.user),
-    )
+    return LoginOut.model_validate({**flow.token_fields(outcome.tokens), "user": _staff(outcome.user)})
 
 
 @router.post("/login", summary="Sign in")
 async def login(body: LoginBody, session: SessionDep, runtime: RuntimeDep) -> LoginOut | ChallengeOut:
-    outcome = await login_with_password(
-        session,
-        database=runtime.database,
-        settings=runtime.settings,
-        email=body.email,
-        password=body.password,
-        surface=SURFACE,
+    outcome = await flow.password_login(
+        session, runtime, surface=SURFACE, email=body.email, password=body.password
     )
     return _answer(outcome)
 
 
 @router.post("/2fa/login", summary="Second step of a sign-in with 2FA")
 async def login_second_factor(body: TwoFactorLoginBody, session: SessionDep, runtime: RuntimeDep) -> LoginOut:
-    outcome = await complete_two_factor_login(
+    outcome = await flow.second_factor_login(
         session,
-        database=runtime.database,
-        settings=runtime.settings,
+        runtime,
+        surface=SURFACE,
         challenge_token=body.challenge_token,
         code=body.code,
         backup_code=body.backup_code,
-        surface=SURFACE,
     )
     answer = _answer(outcome)
     assert isinstance(answer, LoginOut)
@@ -152,22 +140,13 @@ async def login_second_factor(body: TwoFactorLoginBody, session: SessionDep, run
 
 @router.post("/refresh", summary="Refresh the access token")
 async def refresh(body: RefreshBody, session: SessionDep, runtime: RuntimeDep) -> TokensOut:
-    _, tokens = await sessions.refresh_session(
-        session,
-        database=runtime.database,
-        settings=runtime.settings,
-        refresh_token=body.refresh_token,
-        surface=SURFACE,
-    )
-    return TokensOut(
-        access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in
-    )
+    tokens = await flow.refresh_tokens(session, runtime, surface=SURFACE, refresh_token=body.refresh_token)
+    return TokensOut.model_validate(flow.token_fields(tokens))
 
 
 @router.post("/logout", status_code=204, summary="Sign out")
 async def logout(principal: StaffUser, session: SessionDep) -> Response:
-    assert principal.session_id is not None
-    await sessions.logout(session, user_id=int(principal.id), session_id=principal.session_id)
+    await flow.logout(session, principal)
     return Response(status_code=204)
 
 
@@ -175,13 +154,8 @@ async def logout(principal: StaffUser, session: SessionDep) -> Response:
 async def post_change_password(
     body: ChangePasswordBody, principal: StaffUser, session: SessionDep
 ) -> Response:
-    user = await current_user(session, principal)
-    await change_password(
-        session,
-        user=user,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        keep_session_id=principal.session_id,
+    await flow.change_own_password(
+        session, principal, current_password=body.current_password, new_password=body.new_password
     )
     return Response(status_code=204)
 
@@ -193,19 +167,14 @@ async def me(principal: StaffUser, session: SessionDep) -> StaffOut:
 
 @router.post("/2fa/enable", summary="Start 2FA enrolment")
 async def enable_two_factor(principal: StaffUser, session: SessionDep, runtime: RuntimeDep) -> EnableOut:
-    user = await current_user(session, principal)
-    enrollment = await twofactor.begin_enrollment(session, settings=runtime.settings, user=user)
-    return EnableOut(
-        secret=enrollment.secret, qr_code=enrollment.qr_code, backup_codes=enrollment.backup_codes
-    )
+    return EnableOut.model_validate(await flow.begin_two_factor(session, runtime, principal))
 
 
 @router.post("/2fa/verify", summary="Activate 2FA with a first code")
 async def verify_two_factor(
     body: CodeBody, principal: StaffUser, session: SessionDep, runtime: RuntimeDep
 ) -> TwoFactorStateOut:
-    user = await current_user(session, principal)
-    await twofactor.confirm_enrollment(session, settings=runtime.settings, user=user, code=body.code)
+    await flow.confirm_two_factor(session, runtime, principal, body.code)
     return TwoFactorStateOut(two_factor_enabled=True)
 
 
@@ -213,13 +182,7 @@ async def verify_two_factor(
 async def disable_two_factor(
     body: DisableBody, principal: StaffUser, session: SessionDep, runtime: RuntimeDep
 ) -> TwoFactorStateOut:
-    user = await current_user(session, principal)
-    await twofactor.disable(
-        session,
-        settings=runtime.settings,
-        user=user,
-        password=body.password,
-        code=body.code,
-        backup_code=body.backup_code,
+    await flow.disable_two_factor(
+        session, runtime, principal, password=body.password, code=body.code, backup_code=body.backup_code
     )
     return TwoFactorStateOut(two_factor_enabled=False)

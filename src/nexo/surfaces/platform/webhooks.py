@@ -19,7 +19,7 @@ the URL must be HTTPS. Bodies are `{event, timestamp, data, signature}` as the s
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Response
@@ -30,6 +30,7 @@ from nexo.core.auth.principal import Principal
 from nexo.core.http.deps import RuntimeDep, SessionDep
 from nexo.core.http.schemas import CamelStrictBody, CamelWireModel
 from nexo.core.pagination import PageParams, camel_meta, page_params
+from nexo.surfaces import webhook_routes as routes
 from nexo.surfaces.base import surface_router
 from nexo.surfaces.webhook_wire import (
     CamelDeliveryDetailOut,
@@ -37,10 +38,8 @@ from nexo.surfaces.webhook_wire import (
     DeliveryId,
     StatusFilter,
     delivery_detail,
-    delivery_fields,
 )
 from nexo.webhooks import service
-from nexo.webhooks.catalog import catalog
 from nexo.webhooks.models import WebhookSubscription
 
 SURFACE = "platform"
@@ -122,7 +121,7 @@ async def _find(session: SessionDep, principal: Principal, webhook_id: uuid.UUID
 async def create_webhook(
     body: WebhookIn, session: SessionDep, runtime: RuntimeDep, principal: Manager
 ) -> dict[str, Any]:
-    result = await service.create_subscription(
+    return await routes.create(
         session,
         settings=runtime.settings,
         surface=SURFACE,
@@ -131,21 +130,22 @@ async def create_webhook(
         events=body.events,
         secret=body.secret,
         description=body.description,
+        render=render,
         fields=FIELDS,
     )
-    return {**render(result.subscription), "secret": result.secret}
 
 
 @router.get("", response_model=WebhookList, summary="List webhooks")
 async def list_webhooks(session: SessionDep, principal: Manager, pages: Pages) -> dict[str, Any]:
-    page = await service.list_subscriptions(session, surface=SURFACE, owner=principal, params=pages)
-    return {"data": [render(row) for row in page.items], "meta": camel_meta(page)}
+    page, rows = await routes.subscriptions_page(
+        session, surface=SURFACE, owner=principal, pages=pages, render=render
+    )
+    return {"data": rows, "meta": camel_meta(page)}
 
 
 @router.get("/events", response_model=list[EventTypeOut], summary="Available events")
 async def list_events(principal: Manager) -> list[dict[str, Any]]:
-    items = catalog(SURFACE).values()
-    return [{"event": e.name, "description": e.description, "example": dict(e.example)} for e in items]
+    return routes.event_catalog(SURFACE, name="event", description="description", example="example")
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Get a webhook")
@@ -155,8 +155,7 @@ async def get_webhook(webhook_id: uuid.UUID, session: SessionDep, principal: Man
 
 @router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook")
 async def delete_webhook(webhook_id: uuid.UUID, session: SessionDep, principal: Manager) -> Response:
-    await service.delete_subscription(session, await _find(session, principal, webhook_id), owner=principal)
-    return Response(status_code=204)
+    return await routes.delete(session, await _find(session, principal, webhook_id), owner=principal)
 
 
 @router.post(
@@ -173,8 +172,8 @@ async def list_deliveries(
     webhook_id: uuid.UUID, session: SessionDep, principal: Manager, pages: Pages, status: StatusFilter = None
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    page = await service.list_deliveries(session, subscription, params=pages, status=status)
-    return {"data": [delivery_fields(row) for row in page.items], "meta": camel_meta(page)}
+    page, rows = await routes.deliveries_page(session, subscription, pages=pages, status=status)
+    return {"data": rows, "meta": camel_meta(page)}
 
 
 @router.get(
@@ -196,22 +195,20 @@ async def redeliver(
     webhook_id: uuid.UUID, delivery_id: DeliveryId, session: SessionDep, principal: Manager
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    message = await service.get_delivery(session, subscription, delivery_id)
-    return delivery_fields(await service.redeliver(session, subscription, message, owner=principal))
+    return await routes.redeliver(session, subscription, delivery_id, owner=principal)
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=RotatedOut, summary="Rotate the signing secret")
 async def rotate_secret(
     webhook_id: uuid.UUID, body: RotateIn, session: SessionDep, runtime: RuntimeDep, principal: Manager
 ) -> dict[str, Any]:
-    subscription = await _find(session, principal, webhook_id)
-    secret = await service.rotate_secret(
+    secret, old_expires = await routes.rotate(
         session,
-        subscription,
+        await _find(session, principal, webhook_id),
         settings=runtime.settings,
         owner=principal,
         secret=body.secret,
-        overlap=timedelta(hours=body.overlap_hours),
+        overlap_hours=body.overlap_hours,
         fields=FIELDS,
     )
-    return {"secret": secret, "previous_secret_expires_at": subscription.previous_secret_expires_at}
+    return {"secret": secret, "previous_secret_expires_at": old_expires}

@@ -16,7 +16,7 @@ Standard Webhooks headers. Reads need `tasks:read`, changes `tasks:write`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Response
@@ -28,6 +28,7 @@ from nexo.core.errors import NotFound
 from nexo.core.http.deps import RuntimeDep, SessionDep
 from nexo.core.http.schemas import StrictBody, WireModel
 from nexo.core.pagination import PageParams, page_params, tasks_pagination
+from nexo.surfaces import webhook_routes as routes
 from nexo.surfaces.base import surface_router
 from nexo.surfaces.webhook_wire import (
     DeliveryDetailOut,
@@ -35,10 +36,8 @@ from nexo.surfaces.webhook_wire import (
     DeliveryOut,
     StatusFilter,
     delivery_detail,
-    delivery_fields,
 )
 from nexo.webhooks import service
-from nexo.webhooks.catalog import catalog
 from nexo.webhooks.formats import TASKS_ID_PREFIX, parse_tasks_id
 from nexo.webhooks.models import WebhookSubscription
 
@@ -125,7 +124,7 @@ async def _find(session: SessionDep, principal: Principal, webhook_id: str) -> W
 async def create_webhook(
     body: WebhookIn, session: SessionDep, runtime: RuntimeDep, principal: Writer
 ) -> dict[str, Any]:
-    created = await service.create_subscription(
+    return await routes.create(
         session,
         settings=runtime.settings,
         surface=SURFACE,
@@ -134,22 +133,21 @@ async def create_webhook(
         events=body.events,
         secret=body.secret,
         description=body.description,
+        render=render,
     )
-    return {**render(created.subscription), "secret": created.secret}
 
 
 @router.get("", response_model=WebhookList, summary="List webhooks")
 async def list_webhooks(session: SessionDep, principal: Reader, pages: Pages) -> dict[str, Any]:
-    page = await service.list_subscriptions(session, surface=SURFACE, owner=principal, params=pages)
-    return {"data": [render(row) for row in page.items], "pagination": tasks_pagination(page)}
+    page, rows = await routes.subscriptions_page(
+        session, surface=SURFACE, owner=principal, pages=pages, render=render
+    )
+    return {"data": rows, "pagination": tasks_pagination(page)}
 
 
 @router.get("/events", response_model=list[EventTypeOut], summary="Events a webhook can receive")
 async def list_events(principal: Reader) -> list[dict[str, Any]]:
-    return [
-        {"name": item.name, "description": item.description, "example": dict(item.example)}
-        for item in catalog(SURFACE).values()
-    ]
+    return routes.event_catalog(SURFACE, name="name", description="description", example="example")
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Get a webhook")
@@ -159,9 +157,7 @@ async def get_webhook(webhook_id: WebhookId, session: SessionDep, principal: Rea
 
 @router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook")
 async def delete_webhook(webhook_id: WebhookId, session: SessionDep, principal: Writer) -> Response:
-    subscription = await _find(session, principal, webhook_id)
-    await service.delete_subscription(session, subscription, owner=principal)
-    return Response(status_code=204)
+    return await routes.delete(session, await _find(session, principal, webhook_id), owner=principal)
 
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryList, summary="Delivery log")
@@ -173,8 +169,8 @@ async def list_deliveries(
     status: StatusFilter = None,
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    page = await service.list_deliveries(session, subscription, params=pages, status=status)
-    return {"data": [delivery_fields(row) for row in page.items], "pagination": tasks_pagination(page)}
+    page, rows = await routes.deliveries_page(session, subscription, pages=pages, status=status)
+    return {"data": rows, "pagination": tasks_pagination(page)}
 
 
 @router.get(
@@ -196,21 +192,19 @@ async def redeliver(
     webhook_id: WebhookId, session: SessionDep, principal: Writer, delivery_id: DeliveryId
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
-    message = await service.get_delivery(session, subscription, delivery_id)
-    return delivery_fields(await service.redeliver(session, subscription, message, owner=principal))
+    return await routes.redeliver(session, subscription, delivery_id, owner=principal)
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=RotatedOut, summary="Rotate the signing secret")
 async def rotate_secret(
     webhook_id: WebhookId, body: RotateIn, session: SessionDep, runtime: RuntimeDep, principal: Writer
 ) -> dict[str, Any]:
-    subscription = await _find(session, principal, webhook_id)
-    secret = await service.rotate_secret(
+    secret, old_expires = await routes.rotate(
         session,
-        subscription,
+        await _find(session, principal, webhook_id),
         settings=runtime.settings,
         owner=principal,
         secret=body.secret,
-        overlap=timedelta(hours=body.overlap_hours),
+        overlap_hours=body.overlap_hours,
     )
-    return {"secret": secret, "previous_secret_expires_at": subscription.previous_secret_expires_at}
+    return {"secret": secret, "previous_secret_expires_at": old_expires}
