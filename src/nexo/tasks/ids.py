@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
+from nexo.core.db.types import MAX_ID
+
 TASK_PREFIX = "task_"
 USER_PREFIX = "user_"
-_MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL
 
 
 def render_id(prefix: str, number: int) -> str:
@@ -28,7 +29,7 @@ def parse_id(prefix: str, value: str, *, bare_allowed: bool = False) -> int | No
     if not re.fullmatch(r"[0-9]{1,10}", text):
         return None
     number = int(text)
-    return number if 0 < number <= _MAX_ID else None
+    return number if 0 < number <= MAX_ID else None
 
 
 def render_task_id(task_id: int) -> str:

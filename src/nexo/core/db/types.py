@@ -10,6 +10,8 @@ from sqlalchemy import BigInteger, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 CENT = Decimal("0.01")
+# Primary keys are INTEGER columns: 32-bit on PostgreSQL. An id above this names no row.
+MAX_ID = 2**31 - 1
 
 
 def to_money(value: Decimal | int | str) -> Decimal:

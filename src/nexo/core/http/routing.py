@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexo.core.context import DeferredWrite, start_deferred_writes
+from nexo.core.db.types import MAX_ID
 from nexo.core.errors import ErrorDetail, NotFound, UnsupportedMediaType, ValidationFailed
 from nexo.core.idempotency import IdempotentReplay, remember_response
 
@@ -73,15 +74,12 @@ async def _refuse_nul_characters(request: Request, *, json_body: bool) -> None:
         )
 
 
-_LARGEST_ID = 2**31 - 1  # primary keys are 32-bit INTEGER columns
-
-
 def _refuse_impossible_ids(request: Request, names: list[str]) -> None:
     """An integer id beyond the column's range names nothing: answer 404 here rather than let
     PostgreSQL reject the query parameter (a 500)."""
     for name in names:
         raw = str(request.path_params.get(name, "")).strip()
-        if raw.lstrip("+-").isdigit() and abs(int(raw)) > _LARGEST_ID:
+        if raw.lstrip("+-").isdigit() and abs(int(raw)) > MAX_ID:
             raise NotFound()
 
 

@@ -17,6 +17,7 @@ from pydantic import AliasChoices, AwareDatetime, Field
 
 from nexo.core.auth.dependencies import Authenticated
 from nexo.core.auth.principal import Principal
+from nexo.core.db.types import MAX_ID
 from nexo.core.http.deps import SessionDep
 from nexo.core.http.schemas import StrictBody, WireModel
 from nexo.credentials import (
@@ -88,7 +89,7 @@ async def list_keys(session: SessionDep, user: KeyManager) -> ApiKeyList:
 
 @router.delete("/{key_id}", status_code=204, response_class=Response)
 async def revoke_key(
-    key_id: Annotated[int, Path(ge=1, le=2**62)], session: SessionDep, user: KeyManager
+    key_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, user: KeyManager
 ) -> Response:
     require_tenant(user)
     await api_keys.revoke_api_key(session, actor=user, key_id=key_id)

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 
+from nexo.core.db.types import MAX_ID
 from nexo.core.http.deps import SessionDep
 from nexo.core.pagination import PageParams, page_params, paginate
 from nexo.media import orders
 from nexo.surfaces.base import surface_router
 from nexo.surfaces.media.auth import ReadOrdenes, WriteOrdenes
 from nexo.surfaces.media.order_schemas import Estado, OrdenIn, OrdenOut, OrdenPatch
-from nexo.surfaces.media.wire import MAX_ID, IdPath, IdQuery, Item, ListOf, created, page_of
+from nexo.surfaces.media.wire import IdPath, IdQuery, Item, ListOf, created, page_of
 
 router = surface_router(prefix="/ordenes", tags=["ordenes"])
 

@@ -20,6 +20,7 @@ from fastapi import Path, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints
 
+from nexo.core.db.types import MAX_ID
 from nexo.core.http.schemas import WireModel
 from nexo.core.pagination import Page, snake_meta
 
@@ -52,7 +53,6 @@ PartyStatus = Literal["activo", "inactivo"]
 
 # Ids are INTEGER keys (32 bits on PostgreSQL): anything outside is refused as a bad field, not
 # sent to the database to fail there.
-MAX_ID = 2**31 - 1
 IdIn = Annotated[int, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
