@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,10 +30,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
+from bench._support import (
+    KEYS,
+    NEXO,
+    ROOT,
+    create_postgres_database,
+    drop_database,
+    free_port,
+    postgres_reachable,
+)
 from nexo.core.auth.principal import Principal
 from nexo.core.db.migrations import upgrade_to_head
 from nexo.core.db.session import Database
@@ -46,28 +52,17 @@ from nexo.tenants.models import Tenant
 from nexo.webhooks import service
 from nexo.webhooks.signing import new_webhook_secret, standard_headers
 
-ROOT = Path(__file__).resolve().parent.parent
-NEXO = str(Path(sys.executable).parent / "nexo")
-POSTGRES = os.environ.get("NEXO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SUBSCRIPTIONS, EVENTS = 16, 150
 LATENCY_EVENTS, LATENCY_GAP = 200, 0.02
 CONCURRENCY = 16
 CEILING_POSTS = 3000
-KEYS = {"NEXO_SECRET_KEY": "bench-secret-" + "s" * 40, "NEXO_ENCRYPTION_KEY": "bench-encryption-" + "e" * 40}
 BENCH_SECRET = "bench_secret_of_16+"  # noqa: S105 - a benchmark fixture
 TASK = {"title": "Visita a Cliente ABC", "status": "pending", "assigned_to": "user_123"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class ReceiverProcess:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "bench._receiver", str(self.port)]
         self.process = subprocess.Popen(command, cwd=ROOT)  # noqa: S603 - our own module
@@ -140,26 +135,7 @@ async def ceiling(receiver: ReceiverProcess, http: httpx.AsyncClient) -> tuple[f
 async def _new_database(kind: str, directory: Path) -> str:
     if kind == "sqlite":
         return f"sqlite+aiosqlite:///{directory / 'bench.db'}"
-    name = f"nexo_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return (
-        make_url(POSTGRES)
-        .set(drivername="postgresql+asyncpg", database=name)
-        .render_as_string(hide_password=False)
-    )
-
-
-async def _drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        admin = await asyncpg.connect(POSTGRES)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    return await create_postgres_database()
 
 
 async def _setup(settings: Settings, database: Database, receiver_url: str) -> int:
@@ -270,17 +246,8 @@ async def run_database(kind: str, receiver: ReceiverProcess, http: httpx.AsyncCl
                 worker.wait(30)
             if database is not None:
                 await database.dispose()
-            await _drop_database(url)
+            await drop_database(url)
     return {"rate": rate, "p50": p50, "p99": p99}
-
-
-def _postgres_reachable() -> bool:
-    parts = make_url(POSTGRES)
-    try:
-        with socket.create_connection((parts.host or "127.0.0.1", parts.port or 5432), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 async def _run() -> list[dict[str, Any]]:
@@ -298,7 +265,7 @@ async def _run() -> list[dict[str, Any]]:
                     "notes": "the ceiling",
                 },
             ]
-            kinds = ["sqlite", *(["postgresql"] if _postgres_reachable() else [])]
+            kinds = ["sqlite", *(["postgresql"] if postgres_reachable() else [])]
             for kind in kinds:
                 result = await run_database(kind, receiver, http)
                 rows.append(
