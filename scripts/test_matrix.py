@@ -70,7 +70,7 @@ def main() -> int:
     failed = total["failures"] + total["errors"]
     passed = total["tests"] - failed - total["skipped"]
     if failed_tools:
-        print(f"\nfailed checks: {', '.join(t[0] + ' ' + t[1] for t in failed_tools)}")
+        print(f"\nfailed checks: {', '.join(' '.join(tool[:2]) for tool in failed_tools)}")
     print(f"\nmatrix: {passed} passed, {failed} failed, {total['skipped']} skipped")
     return 1 if any(code for code, _ in results) or failed_tools else 0
 

@@ -22,7 +22,7 @@ async def test_the_demo_loads_once_with_consistent_figures(database: Database) -
         assert await load_media_demo(session, today=today) is False
         assert await session.scalar(select(func.count(Cliente.id))) == 3
         by_state = select(Orden.estado, func.count()).group_by(Orden.estado)
-        estados = dict((await session.execute(by_state)).all())
+        estados: dict[str, int] = {row[0]: row[1] for row in (await session.execute(by_state)).all()}
         report = await reports.rentabilidad(session, reports.Range(), agrupar_por="cliente")
     assert estados == {"facturada": 1, "completada": 1, "en_ejecucion": 1, "aprobada": 1, "pendiente": 1}
     # 12 spots × 24,000 + 800 CPM × 70 + 60 menciones × 1,300 + 4 spots × 24,000 (the pending one excluded)

@@ -104,7 +104,7 @@ def surface_routes(application: NexoApplication) -> Iterator[SurfaceRoute]:
         for context in iter_route_contexts(surface_app.routes):
             route = context.original_route
             if isinstance(route, APIRoute) and context.path:
-                for method in sorted(route.methods - {"HEAD"}):
+                for method in sorted((route.methods or set()) - {"HEAD"}):
                     yield SurfaceRoute(name, route, context.path, method)
 
 

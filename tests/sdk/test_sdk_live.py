@@ -99,15 +99,19 @@ async def test_invoicing_lists_completed_orders_of_a_month(sdk: Client) -> None:
         ids[fecha] = orden.id
 
     ordenes = sdk.ordenes.listar(estado="completada", fecha_desde="2024-11-01", fecha_hasta="2024-11-30")
-    facturas = []
+    facturas: list[dict[str, Any]] = []
     for orden in ordenes:
         facturas.append({"cliente": orden.cliente.nombre, "items": orden.items, "total": orden.total})
         sdk.ordenes.cambiar_estado(orden.id, "facturada", factura_folio=f"F-{orden.id}")
     assert [f["total"] for f in facturas] == [Decimal("3000.00"), Decimal("3000.00")]
     assert all(f["cliente"] == "Alfa" and f["items"][0].importe == Decimal("3000.00") for f in facturas)
-    november = {"fecha_desde": "2024-11-01", "fecha_hasta": "2024-11-30"}
-    assert list(sdk.ordenes.listar(estado="completada", **november)) == []
-    invoiced = {o.id for o in sdk.ordenes.listar(estado="facturada", **november)}
+    november = ("2024-11-01", "2024-11-30")
+    assert (
+        list(sdk.ordenes.listar(estado="completada", fecha_desde=november[0], fecha_hasta=november[1])) == []
+    )
+    invoiced = {
+        o.id for o in sdk.ordenes.listar(estado="facturada", fecha_desde=november[0], fecha_hasta=november[1])
+    }
     assert invoiced == {ids["2024-11-01"], ids["2024-11-30"]}
 
 
