@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from tests.credentials.builders import make_client
 from tests.crm.support import BASE, Caller, caller
 from tests.identity_support import DEFAULT_PASSWORD, auth_headers, create_user, issue_token
 
@@ -14,8 +16,9 @@ from nexo.core.audit import AuditRecord
 from nexo.core.db.session import Database
 from nexo.core.settings import Settings
 from nexo.core.tenancy import allow_all_tenants
+from nexo.credentials.models import OAuthGrant
 from nexo.crm.agents.models import AgentStatusChange
-from nexo.identity.models import LoginSession
+from nexo.identity.models import LoginSession, User
 from nexo.identity.permissions import DEFAULT_TENANT_ROLES
 
 USERS_PERMISSIONS = ("users.read", "users.create", "users.update", "users.delete", "users.status")
@@ -35,6 +38,21 @@ async def _audits(database: Database, action: str) -> list[AuditRecord]:
         allow_all_tenants(session, reason="test reads the audit trail")
         query = select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.id)
         return list(await session.scalars(query))
+
+
+async def _grant_for(database: Database, admin: Caller, user: User) -> str:
+    """An OAuth grant the user approved for a tasks client (as the authorization-code flow makes)."""
+    issued = await make_client(
+        database,
+        admin.tenant,
+        surface="tasks",
+        scopes=["tasks:read"],
+        redirect_uris=["http://127.0.0.1:8765/cb"],
+    )
+    async with database.transaction(tenant_id=admin.tenant.id) as session:
+        grant = OAuthGrant(id=uuid.uuid4().hex, client_pk=issued.client.id, user_id=str(user.id), scopes=[])
+        session.add(grant)
+    return grant.id
 
 
 async def _create(client: httpx.AsyncClient, who: Caller, **fields: Any) -> httpx.Response:
@@ -216,6 +234,7 @@ async def test_soft_delete_hides_the_user_and_refuses_their_login(
 ) -> None:
     agent = await create_user(database, tenant=admin.tenant, role="agent")
     token = await issue_token(database, settings, agent, surface="crm")
+    grant_id = await _grant_for(database, admin, agent)
     gone = await client.delete(f"{BASE}/users/{agent.id}", headers=admin.headers)
     assert gone.status_code == 204
     assert (await client.get(f"{BASE}/users/{agent.id}", headers=admin.headers)).status_code == 404
@@ -229,6 +248,10 @@ async def test_soft_delete_hides_the_user_and_refuses_their_login(
         "from": "active",
         "to": "deleted",
     }
+
+    async with database.transaction(tenant_id=admin.tenant.id) as session:
+        grant = await session.get(OAuthGrant, grant_id)
+        assert grant is not None and grant.revoked_at is not None  # its client's tokens die with it
 
     again = await _create(client, admin, email=agent.email)
     assert again.status_code == 201, again.text  # the address is free again

@@ -25,6 +25,7 @@ from nexo.core.auth.principal import Principal
 from nexo.core.db.types import utcnow
 from nexo.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from nexo.core.pagination import Page, PageParams, paginate
+from nexo.credentials.oauth.grants import revoke_grants_of_user
 from nexo.crm.agents.models import AgentProfile
 from nexo.crm.agents.status import DEFAULTS, ensure_profile, go_offline
 from nexo.crm.campaigns.models import Campaign, CampaignAgent
@@ -208,7 +209,10 @@ async def delete_crm_user(session: AsyncSession, *, user_id: int, actor: Princip
 
 
 async def _sign_out(session: AsyncSession, *, user_id: int, reason: str, actor: Principal) -> None:
+    """End everything the user can act through: sign-ins, and what they approved for OAuth clients
+    (those clients' tokens check their grant on every request, so they stop at once)."""
     await revoke_user_sessions(session, user_id=user_id, reason=reason)
+    await revoke_grants_of_user(session, user_id=str(user_id))
     await go_offline(session, user_id=user_id, reason=reason, actor=actor)
 
 
