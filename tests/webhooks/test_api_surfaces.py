@@ -191,3 +191,11 @@ async def test_platform_webhooks_need_the_handshake(
         names
     )
     assert (await client.get("/api/platform/webhooks")).status_code == 401
+
+    paused = await client.patch(path, json={"active": False, "description": "panel"}, headers=headers)
+    assert (paused.json()["status"], paused.json()["description"]) == ("DISABLED", "panel")
+    revived = await client.patch(path, json={"active": True}, headers=headers)
+    assert revived.json()["status"] == "PENDING_VERIFICATION"  # a revived URL proves itself again
+    await worker.drain()
+    assert (await receiver.wait_for(3))[2].json["event"] == "webhook.verification"
+    assert (await client.get(path, headers=headers)).json()["status"] == "ACTIVE"

@@ -135,6 +135,44 @@ async def test_bad_subscriptions_get_a_422_envelope_and_nothing_is_saved(
     assert (await client.get(BASE, headers=headers)).json()["data"] == []
 
 
+async def test_a_webhook_disabled_by_a_410_is_re_enabled_with_patch(
+    client: httpx.AsyncClient,
+    database: Database,
+    worker: Worker,
+    receiver: Receiver,
+    writer: tuple[int, dict[str, str]],
+) -> None:
+    tenant, headers = writer
+    receiver.respond = lambda request: (410, {}, b"gone")
+    body = {"url": receiver.url("/hook"), "events": ["task.*"], "secret": SECRET}
+    created = (await client.post(BASE, json=body, headers=headers)).json()
+    path = f"{BASE}/{created['id']}"
+    await emit_event(database, tenant_id=tenant, name="task.created", payload={"id": "task_001"})
+    await worker.drain()
+    await receiver.wait_for(1)
+    disabled = (await client.get(path, headers=headers)).json()
+    assert disabled["status"] == "disabled" and disabled["status_reason"]
+
+    receiver.respond = lambda request: (200, {}, b"")
+    patched = await client.patch(path, json={"active": True, "events": ["task.completed"]}, headers=headers)
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["status"], patched.json()["events"]) == ("active", ["task.completed"])
+    assert patched.json()["status_reason"] is None
+    await emit_event(database, tenant_id=tenant, name="task.completed", payload={"id": "task_001"})
+    await worker.drain()
+    assert (await receiver.wait_for(2))[1].json["event"] == "task.completed"
+
+    paused = await client.patch(path, json={"active": False}, headers=headers)
+    assert paused.json()["status"] == "disabled"
+    await emit_event(database, tenant_id=tenant, name="task.completed", payload={"id": "task_002"})
+    await worker.drain()
+    assert len(receiver.requests) == 2  # nothing while paused
+    bad = await client.patch(path, json={"events": ["nope.never"], "active": True}, headers=headers)
+    assert bad.status_code == 422 and (await client.get(path, headers=headers)).json()["status"] == "disabled"
+    unknown = await client.patch(path, json={"colour": "red"}, headers=headers)
+    assert unknown.status_code == 422
+
+
 async def test_permissions_and_tenants_are_enforced(
     client: httpx.AsyncClient, database: Database, settings: Settings, writer: tuple[int, dict[str, str]]
 ) -> None:
@@ -152,6 +190,10 @@ async def test_permissions_and_tenants_are_enforced(
     assert (await client.get(BASE, headers=reader)).json()["data"] == []
     _, stranger = await _token(database, settings, "tasks:read", "tasks:write")
     assert (await client.delete(f"{BASE}/{created['id']}", headers=stranger)).status_code == 404
+    other = await client.patch(f"{BASE}/{created['id']}", json={"active": False}, headers=stranger)
+    assert other.status_code == 404
+    read_only = await client.patch(f"{BASE}/{created['id']}", json={"active": False}, headers=reader)
+    assert read_only.status_code == 403
     assert (await client.get(f"{BASE}/wh_not-a-uuid", headers=headers)).status_code == 404
     assert (await client.delete(f"{BASE}/{created['id']}", headers=headers)).status_code == 204
     assert (await client.get(f"{BASE}/{created['id']}", headers=headers)).status_code == 404

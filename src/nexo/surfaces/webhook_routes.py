@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,15 @@ from nexo.webhooks.catalog import catalog
 from nexo.webhooks.models import WebhookSubscription
 
 Render = Callable[[WebhookSubscription], dict[str, Any]]
+
+
+class WebhookChanges(Protocol):
+    """A PATCH body: what is None is left as it is."""
+
+    url: str | None
+    events: list[str] | None
+    description: str | None
+    active: bool | None
 
 
 async def create(
@@ -68,6 +77,34 @@ def event_catalog(surface: str, *, name: str, description: str, example: str) ->
         {name: item.name, description: item.description, example: dict(item.example)}
         for item in catalog(surface).values()
     ]
+
+
+async def update(
+    session: AsyncSession,
+    subscription: WebhookSubscription,
+    *,
+    settings: Settings,
+    owner: Principal,
+    changes: WebhookChanges,
+    render: Render,
+    fields: service.Fields = service.DEFAULT_FIELDS,
+) -> dict[str, Any]:
+    """Change what was sent (only the fields present) and answer with the subscription. `active`
+    false pauses it; true re-enables one that was disabled (by its owner, a 410 or five days of
+    failures): messages still pending are sent again, in order; events that happened while it was
+    disabled were not queued for it."""
+    updated = await service.update_subscription(
+        session,
+        subscription,
+        settings=settings,
+        owner=owner,
+        url=changes.url,
+        events=changes.events,
+        description=changes.description,
+        active=changes.active,
+        fields=fields,
+    )
+    return render(updated)
 
 
 async def delete(session: AsyncSession, subscription: WebhookSubscription, *, owner: Principal) -> Response:

@@ -5,6 +5,8 @@
     GET    /platform/webhooks                  {data, meta}
     GET    /platform/webhooks/events           tenant.*, ticket.*, lead.*, conversation.*, webhook.disabled
     GET    /platform/webhooks/{id}
+    PATCH  /platform/webhooks/{id}             {url?, events?, description?, active?}; a changed URL
+                                               or a re-enabled webhook is verified again
     DELETE /platform/webhooks/{id}             204
     GET    /platform/webhooks/{id}/deliveries  delivery log (the handshake included), `?status=`
     GET    /platform/webhooks/{id}/deliveries/{deliveryId}              with its attempts
@@ -55,6 +57,13 @@ class WebhookIn(CamelStrictBody):
     events: list[str] = Field(min_length=1, max_length=50, examples=[["tenant.*", "ticket.created"]])
     secret: str | None = Field(None, max_length=256, description="16+ characters; generated if omitted.")
     description: str | None = Field(None, max_length=500)
+
+
+class WebhookPatch(CamelStrictBody):
+    url: str | None = Field(None, max_length=2048)
+    events: list[str] | None = Field(None, min_length=1, max_length=50)
+    description: str | None = Field(None, max_length=500)
+    active: bool | None = Field(None, description="false pauses it; true re-enables a disabled one.")
 
 
 class WebhookOut(CamelWireModel):
@@ -151,6 +160,22 @@ async def list_events(principal: Manager) -> list[dict[str, Any]]:
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Get a webhook")
 async def get_webhook(webhook_id: uuid.UUID, session: SessionDep, principal: Manager) -> dict[str, Any]:
     return render(await _find(session, principal, webhook_id))
+
+
+@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change, pause or re-enable a webhook")
+async def update_webhook(
+    webhook_id: uuid.UUID, body: WebhookPatch, session: SessionDep, runtime: RuntimeDep, principal: Manager
+) -> dict[str, Any]:
+    subscription = await _find(session, principal, webhook_id)
+    return await routes.update(
+        session,
+        subscription,
+        settings=runtime.settings,
+        owner=principal,
+        changes=body,
+        render=render,
+        fields=FIELDS,
+    )
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook")

@@ -4,6 +4,7 @@
     GET    /webhooks                        {data, pagination}
     GET    /webhooks/events                 the events a subscription can ask for
     GET    /webhooks/{id}
+    PATCH  /webhooks/{id}                   {url?, events?, description?, active?}; active re-enables
     DELETE /webhooks/{id}                   204
     GET    /webhooks/{id}/deliveries        newest first, `?status=pending|delivered|dead`
     GET    /webhooks/{id}/deliveries/{delivery_id}             with its attempt log
@@ -57,6 +58,13 @@ class WebhookIn(StrictBody):
         None, max_length=256, description="16+ characters; one is generated (and shown once) if omitted."
     )
     description: str | None = Field(None, max_length=500)
+
+
+class WebhookPatch(StrictBody):
+    url: str | None = Field(None, max_length=2048)
+    events: list[str] | None = Field(None, min_length=1, max_length=50)
+    description: str | None = Field(None, max_length=500)
+    active: bool | None = Field(None, description="false pauses it; true re-enables a disabled one.")
 
 
 class WebhookOut(WireModel):
@@ -153,6 +161,16 @@ async def list_events(principal: Reader) -> list[dict[str, Any]]:
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Get a webhook")
 async def get_webhook(webhook_id: WebhookId, session: SessionDep, principal: Reader) -> dict[str, Any]:
     return render(await _find(session, principal, webhook_id))
+
+
+@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change, pause or re-enable a webhook")
+async def update_webhook(
+    webhook_id: WebhookId, body: WebhookPatch, session: SessionDep, runtime: RuntimeDep, principal: Writer
+) -> dict[str, Any]:
+    subscription = await _find(session, principal, webhook_id)
+    return await routes.update(
+        session, subscription, settings=runtime.settings, owner=principal, changes=body, render=render
+    )
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook")
