@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     api_key_touch_interval_seconds: int = Field(default=60, ge=0)  # min gap between last_used_at writes
     # Receivables (nexo.receivables, docs/collections.md): connector liveness and dunning e-mail.
     connector_heartbeat_interval_seconds: int = Field(default=60, ge=5)  # offline after 3 missed beats
+    sync_max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)  # POST /sync/cartera body limit
     smtp_host: str = "127.0.0.1"  # relay the dunning e-mails go through
     smtp_port: int = Field(default=25, ge=1, le=65535)  # 587 with STARTTLS, 465 with implicit TLS
     smtp_username: str | None = None  # SMTP AUTH user (None: no AUTH)
@@ -95,6 +96,7 @@ class Settings(BaseSettings):
     # CRM directory (nexo.crm, docs/crm.md): phones, CSV imports, WhatsApp providers.
     crm_default_phone_region: str = Field(default="CO", min_length=2, max_length=2)  # for numbers without +
     crm_import_inline_max_bytes: int = Field(default=512 * 1024, ge=0)  # larger CSV imports run as a job
+    crm_import_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)  # CSV import upload cap (413 over)
     public_base_url: str = "http://localhost:8000"  # how providers reach us (webhook_url of numbers)
     whatsapp_meta_graph_url: str = "https://graph.facebook.com/v25.0"  # WhatsApp Cloud API base
     whatsapp_http_timeout_seconds: float = Field(default=10.0, gt=0)  # each provider HTTP call

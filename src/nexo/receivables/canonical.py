@@ -12,79 +12,83 @@ Rule (docs/collections.md, "Checksum"): parse `data` as sent, then write it back
 
 and hash the UTF-8 bytes. The checksum is the lowercase hex digest; an optional `sha256:` prefix is
 accepted.
+
+Speed and memory (a snapshot of 100,000 invoices is ~15 MB): numbers are parsed once into `RawInt` /
+`RawDecimal`, subclasses of `int` / `Decimal` that also keep the literal text, so the parsed tree is
+validated as it is (no converted copy), and the canonical bytes are written by orjson in one pass,
+each number as its literal text (an `orjson.Fragment`). orjson escapes strings exactly as above.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import orjson
 
-@dataclass(frozen=True, slots=True)
-class RawNumber:
-    """A JSON number kept as the text the client wrote."""
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS  # subclasses go to `_literal`
+
+
+class RawInt(int):
+    """A JSON integer that remembers how it was written (`-0` stays `-0`)."""
 
     text: str
 
 
+class RawDecimal(Decimal):
+    """A JSON number with a fraction or exponent, exact, remembering how it was written."""
+
+    __slots__ = ("text",)
+    text: str
+
+
+def _raw_int(text: str) -> RawInt:
+    number = RawInt(text)
+    number.text = text
+    return number
+
+
+def _raw_decimal(text: str) -> RawDecimal:
+    number = RawDecimal(text)
+    number.text = text
+    return number
+
+
 def parse_preserving_numbers(raw: bytes | str) -> Any:
-    """Parse JSON keeping every number's literal text (for canonical re-serialisation)."""
-    return json.loads(raw, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_refuse_constant)
+    """Parse JSON keeping every number's literal text (for canonical re-serialisation); numbers are
+    exact `int`s and `Decimal`s (never floats), ready for validation."""
+    return json.loads(raw, parse_float=_raw_decimal, parse_int=_raw_int, parse_constant=_refuse_constant)
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _literal(value: Any) -> orjson.Fragment:
+    if isinstance(value, RawInt | RawDecimal):
+        return orjson.Fragment(value.text)
+    raise TypeError(type(value).__name__)
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """`value` (as returned by `parse_preserving_numbers`) in the canonical form above. A string that
+    cannot be UTF-8 (a lone surrogate such as `"\\ud800"`) raises ValueError."""
+    try:
+        return orjson.dumps(value, default=_literal, option=_CANONICAL)
+    except orjson.JSONEncodeError as exc:
+        raise ValueError(f"the data has no canonical form: {exc}") from exc
+
+
 def canonical_json(value: Any) -> str:
-    """`value` (as returned by `parse_preserving_numbers`) in the canonical form above."""
-    parts: list[str] = []
-    _write(value, parts)
-    return "".join(parts)
-
-
-def _write(value: Any, out: list[str]) -> None:
-    if isinstance(value, dict):
-        out.append("{")
-        for index, key in enumerate(sorted(value)):
-            if index:
-                out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
-            out.append(":")
-            _write(value[key], out)
-        out.append("}")
-    elif isinstance(value, list):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    elif isinstance(value, RawNumber):
-        out.append(value.text)
-    else:  # str, bool, None
-        out.append(json.dumps(value, ensure_ascii=False))
+    return canonical_bytes(value).decode("utf-8")
 
 
 def checksum_of(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes(value)).hexdigest()
 
 
 def checksum_matches(value: Any, presented: str) -> bool:
     presented = presented.strip().lower().removeprefix("sha256:")
     return checksum_of(value) == presented
-
-
-def plain(value: Any) -> Any:
-    """Turn `RawNumber`s into ints or exact decimal strings' Decimals for validation."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    if isinstance(value, RawNumber):
-        text = value.text
-        return int(text) if text.lstrip("-").isdigit() else Decimal(text)
-    return value

@@ -1,8 +1,9 @@
 """The portfolio dashboard (collections spec §6), computed in SQL over open invoices.
 
 Days overdue are `today - vencimiento_dia` in the organization's calendar (see `calendar`). Each
-figure is one aggregate query with `FILTER (WHERE …)` clauses (SQLite ≥ 3.30 and PostgreSQL both have
-them), so no bucket is computed in Python and every sum is an exact integer count of cents.
+figure is one aggregate query (a `CASE` per invoice for the aging buckets, `FILTER (WHERE …)`
+clauses for the summary; SQLite ≥ 3.30 and PostgreSQL both have them), so no bucket is computed in
+Python and every sum is an exact integer count of cents.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexo.core.errors import ErrorDetail, ValidationFailed
@@ -97,18 +98,36 @@ class Aging:
     total: Decimal
 
 
+def bucket_index(today: int) -> ColumnElement[int]:
+    """The position in BUCKETS of an open invoice's bucket, as one CASE: the first bucket whose most
+    days overdue the invoice is within, the last (no upper bound) otherwise."""
+    whens = [
+        (Factura.vencimiento_dia >= today - bucket.high, index)
+        for index, bucket in enumerate(BUCKETS)
+        if bucket.high is not None
+    ]
+    return case(*whens, else_=len(BUCKETS) - 1)
+
+
+def aging_query(today: int, filters: Filters) -> Select[Any]:
+    """(bucket position, Σ saldo, count) of the open invoices, one row per non-empty bucket.
+
+    One CASE and one group per row is ~35 % cheaper than a `SUM … FILTER` pair per bucket over
+    1,000,000 invoices, and reads only the columns of the partial index `ix_receivable_invoices_open_aging`
+    (an index-only scan on PostgreSQL; bench/collections_aging.py)."""
+    bucket = bucket_index(today).label("bucket")
+    query = select(bucket, func.sum(Factura.saldo), func.count()).where(Factura.status == OPEN)
+    return filters.apply(query).group_by(bucket)
+
+
 async def aging(session: AsyncSession, org: Organization, filters: Filters) -> Aging:
     filters.check()
-    today = org.today_number
-    columns: list[Any] = []
-    for bucket in BUCKETS:
-        condition = in_bucket(bucket, today)
-        columns += [func.sum(Factura.saldo).filter(condition), func.count().filter(condition)]
-    row = (await session.execute(filters.apply(select(*columns).where(Factura.status == OPEN)))).one()
-    amounts = [row[2 * i] or ZERO for i in range(len(BUCKETS))]
+    rows = (await session.execute(aging_query(org.today_number, filters))).tuples()
+    found = {int(index): (monto or ZERO, int(count)) for index, monto, count in rows}
+    amounts = [found.get(i, (ZERO, 0))[0] for i in range(len(BUCKETS))]
     total = sum(amounts, ZERO)
     figures = [
-        BucketFigure(bucket, amounts[i], int(row[2 * i + 1] or 0), percent(amounts[i], total))
+        BucketFigure(bucket, amounts[i], found.get(i, (ZERO, 0))[1], percent(amounts[i], total))
         for i, bucket in enumerate(BUCKETS)
     ]
     return Aging(rangos=figures, total=total)

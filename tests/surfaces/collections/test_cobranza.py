@@ -6,7 +6,7 @@ import email
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
-from email.message import Message
+from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any
 
@@ -26,11 +26,18 @@ from nexo.receivables import reminders
 BASE = "/collections/v1/cobranza"
 
 
+def _part(message: EmailMessage, subtype: str) -> str:
+    body = message.get_body(preferencelist=(subtype,))
+    assert body is not None, f"no text/{subtype} part"
+    content: str = body.get_content()
+    return content
+
+
 class Mailbox:
     """aiosmtpd handler: keeps accepted messages; refuses recipients whose address starts "rechazo"."""
 
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address.startswith("rechazo"):
@@ -39,7 +46,9 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        parsed = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(parsed, EmailMessage)  # what the default policy builds
+        self.messages.append(parsed)
         return "250 Message accepted for delivery"
 
 
@@ -157,11 +166,11 @@ async def test_reminder_is_sent_over_smtp_and_tracked(
     message = box.messages[0]
     assert message["To"] == "Juan Pérez <juan@clienteuno.example>"
     assert message["Subject"] == f"Recordatorio de pago - {org.tenant.name}"
-    text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    text = _part(message, "plain")
     assert "Estimado Cliente Uno S.A.," in text
     assert "$13,500.50 MXN (7 días)" in text
     assert "- F-1001: vence" in text and "- F-1002: vence" in text
-    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    html = _part(message, "html")
     pixel = html.split('<img src="')[1].split('"')[0]
     assert pixel.startswith("http://testserver/collections/v1/cobranza/tracking/")
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 from tests.receivables.builders import (
+    SYNC_PATH,
     Org,
     checksum,
     connector_json,
@@ -17,7 +20,9 @@ from tests.receivables.builders import (
     push,
     sync_body,
 )
+from tests.support import http_client
 
+from nexo.app import NexoApplication
 from nexo.core.db.session import Database
 from nexo.core.events import OutboxEvent
 from nexo.core.settings import Settings
@@ -135,7 +140,7 @@ async def _refused(
     http: httpx.AsyncClient, database: Database, org: Org, response: httpx.Response, status: int, code: str
 ) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    error = response.json()["error"]
+    error: dict[str, Any] = response.json()["error"]
     assert error["code"] == code
     assert error["requestId"]
     return error
@@ -278,3 +283,93 @@ async def test_users_cannot_sync(client: httpx.AsyncClient, database: Database, 
         headers={**org.user_headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 403
+
+
+async def test_a_lower_balance_is_announced_as_a_payment(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    org = await create_org(database, settings)
+    portfolio = _portfolio(org)
+    assert (await push(client, org, sync_body(portfolio))).status_code == 200
+    assert await _events(database, "pago.registrado") == []  # new invoices are not payments
+    portfolio[0]["facturas"][0]["saldo"] = Decimal("12000.50")  # F-1001: 12500.00 → 12000.50
+    portfolio[0]["facturas"][1]["saldo"] = Decimal("0.00")  # F-1002: paid in full, closed
+    portfolio[1]["facturas"] = []  # F-2001 absent: closed, but paid or cancelled is unknown
+    response = await push(client, org, sync_body(portfolio))
+    assert response.status_code == 200, response.text
+    payments = sorted(await _events(database, "pago.registrado"), key=lambda event: event["folio"])
+    assert [(p["folio"], p["monto"], p["saldoAnterior"], p["saldo"]) for p in payments] == [
+        ("F-1001", "499.50", "12500.00", "12000.50"),
+        ("F-1002", "32730.00", "32730.00", "0.00"),
+    ]
+    assert {p["clave"] for p in payments} == {"C001"} and payments[0]["syncId"] == response.json()["syncId"]
+    portfolio[0]["facturas"][0]["saldo"] = Decimal("12500.00")  # a balance going up is no payment
+    assert (await push(client, org, sync_body(portfolio))).status_code == 200
+    assert len(await _events(database, "pago.registrado")) == 2
+
+
+async def test_a_replay_is_only_the_last_applied_snapshot(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    """A, B, A: the second A is not a replay (B came in between) and puts A's balances back."""
+    org = await create_org(database, settings)
+    first = sync_body(_portfolio(org))
+    changed = _portfolio(org)
+    changed[0]["facturas"][0]["saldo"] = Decimal("100.00")
+    assert (await push(client, org, first)).status_code == 200
+    replay = await push(client, org, first)
+    assert replay.json()["stats"]["sinCambios"] == 3
+    assert (await push(client, org, sync_body(changed))).json()["stats"]["modificados"] == 1
+    back = await push(client, org, first)
+    assert back.json()["stats"]["modificados"] == 1
+    state = {row[0]: row[1] for row in await _snapshot_state(database) if len(row) == 4}
+    assert str(state["F-1001"]) == "12500.00"
+    async with database.transaction() as session:
+        allow_all_tenants(session, reason="test reads every sync run")
+        runs = await session.scalar(
+            select(func.count()).select_from(SyncRun).where(SyncRun.status == "completado")
+        )
+    assert runs == 4  # the replay is recorded like any sync
+
+
+async def test_the_sync_route_has_its_own_body_limit(
+    make_app: Callable[..., NexoApplication], database: Database, settings: Settings
+) -> None:
+    app = make_app(max_body_bytes=2048, sync_max_body_bytes=64 * 1024)
+    org = await create_org(app.runtime.database, settings)
+    many = [
+        debtor(f"C{n:03d}", f"Cliente {n}", [invoice(f"F-{n}", due=org.today, saldo="10.00")])
+        for n in range(60)
+    ]
+    body = sync_body(many)
+    assert len(connector_json(body)) > 2048
+    async with http_client(app) as http:
+        accepted = await push(http, org, body)
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["stats"]["nuevos"] == 60
+        beat = await http.post(
+            "/collections/v1/connectors/heartbeat",
+            content=b'{"status": "' + b"x" * 3000 + b'"}',
+            headers={**org.connector.headers(), "Content-Type": "application/json"},
+        )
+        assert beat.status_code == 413  # every other route keeps NEXO_MAX_BODY_BYTES
+        huge = sync_body([debtor(f"C{n:04d}", "x" * 250, []) for n in range(300)])
+        too_big = await push(http, org, huge)
+        assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        anonymous = await http.post(
+            SYNC_PATH, content=connector_json(huge), headers={"Content-Type": "application/json"}
+        )
+        assert anonymous.status_code == 401  # the larger limit is only for an authenticated connector
+
+
+async def test_a_body_without_a_canonical_form_is_a_400(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    org = await create_org(database, settings)
+    raw = (
+        b'{"empresaId": "01", "timestamp": "2025-12-22T15:30:00Z", "checksum": "' + b"0" * 64 + b'", '
+        b'"data": {"clientes": [{"clave": "C1", "nombre": "\\ud800", "facturas": []}]}}'
+    )
+    headers = {**org.connector.headers(), "Content-Type": "application/json"}
+    response = await client.post(SYNC_PATH, content=raw, headers=headers)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_JSON"

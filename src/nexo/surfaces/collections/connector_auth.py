@@ -5,6 +5,10 @@
                                                 {connectorId, tokens{…}, syncConfig{…}}
     POST /collections/v1/connectors/refresh     public: {refreshToken} + X-Connector-Id → new tokens
                                                 (rotated; a replayed refresh token revokes the connector)
+    POST /collections/v1/connectors/{id}/rotate `conectores:write` → 200 {connectorId, tokens{…}}: new
+                                                tokens, shown once; every earlier token stops at once
+    POST /collections/v1/connectors/{id}/revoke `conectores:write` → 200 {id, status, revokedAt}; the
+                                                connector's tokens stop at once; idempotent
 
 Connector calls then send `Authorization: Bearer <accessToken>` and `X-Connector-Id: <connectorId>`;
 see `nexo.credentials.resolvers.ConnectorResolver`.
@@ -95,6 +99,12 @@ class RefreshedOut(CamelWireModel):
     tokens: TokensOut
 
 
+class RevokedOut(CamelWireModel):
+    id: uuid.UUID
+    status: str
+    revoked_at: datetime | None
+
+
 def _tokens(issued: IssuedConnectorTokens) -> TokensOut:
     return TokensOut(
         access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in
@@ -157,6 +167,30 @@ async def refresh(
         await connectors.settle_replay(runtime.database, replay)
         raise
     return RefreshedOut(connector_id=issued.connector.id, tokens=_tokens(issued))
+
+
+@router.post("/{connector_id}/rotate", response_model=RefreshedOut)
+async def rotate(
+    connector_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep, user: ConnectorManager
+) -> RefreshedOut:
+    """New credentials for the connector (a suspected leak, a reinstalled machine): the answer is
+    the only place the new tokens appear; every access and refresh token issued before stops
+    working at once. Type them into the connector (or re-link it). A revoked connector cannot be
+    rotated (400 `CONNECTOR_REVOKED`): link a new one."""
+    require_tenant(user)
+    issued = await connectors.rotate_connector_credentials(
+        session, runtime.settings, actor=user, connector_id=connector_id
+    )
+    return RefreshedOut(connector_id=issued.connector.id, tokens=_tokens(issued))
+
+
+@router.post("/{connector_id}/revoke", response_model=RevokedOut)
+async def revoke(connector_id: uuid.UUID, session: SessionDep, user: ConnectorManager) -> RevokedOut:
+    """Revoke the connector: its tokens stop working at once (its heartbeats and syncs get 401),
+    the data it synced stays, and the list shows it as `revoked`. Revoking again changes nothing."""
+    require_tenant(user)
+    connector = await connectors.revoke_connector(session, actor=user, connector_id=connector_id)
+    return RevokedOut(id=connector.id, status=connector.status, revoked_at=connector.revoked_at)
 
 
 def _connector_id(header: str | None) -> uuid.UUID:

@@ -4,6 +4,7 @@
     GET    /webhooks                          {data, meta}
     GET    /webhooks/eventos                  the §10.2 events, plus `webhook.deshabilitado`
     GET    /webhooks/{id}
+    PATCH  /webhooks/{id}                     {url?, eventos?, descripcion?, activo?}; activo re-enables
     DELETE /webhooks/{id}                     204
     GET    /webhooks/{id}/entregas            delivery log, newest first, `?status=`
     GET    /webhooks/{id}/entregas/{entregaId}            with its attempts
@@ -60,6 +61,13 @@ class WebhookIn(CamelStrictBody):
     )
     secret: str | None = Field(None, max_length=256, description="16+ caracteres; si falta se genera uno.")
     descripcion: str | None = Field(None, max_length=500)
+
+
+class WebhookPatch(CamelStrictBody):
+    url: str | None = Field(None, max_length=2048)
+    eventos: list[str] | None = Field(None, min_length=1, max_length=50)
+    descripcion: str | None = Field(None, max_length=500)
+    activo: bool | None = Field(None, description="false lo pausa; true reactiva uno deshabilitado.")
 
 
 class WebhookOut(CamelWireModel):
@@ -156,6 +164,24 @@ async def eventos(principal: Reader) -> list[dict[str, Any]]:
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Obtener webhook")
 async def obtener(webhook_id: uuid.UUID, session: SessionDep, principal: Reader) -> dict[str, Any]:
     return render(await _find(session, principal, webhook_id))
+
+
+@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Cambiar, pausar o reactivar un webhook")
+async def actualizar(
+    webhook_id: uuid.UUID, body: WebhookPatch, session: SessionDep, runtime: RuntimeDep, principal: Writer
+) -> dict[str, Any]:
+    changes = routes.WebhookChanges(
+        url=body.url, events=body.eventos, description=body.descripcion, active=body.activo
+    )
+    return await routes.update(
+        session,
+        await _find(session, principal, webhook_id),
+        settings=runtime.settings,
+        owner=principal,
+        changes=changes,
+        render=render,
+        fields=FIELDS,
+    )
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Eliminar webhook")
