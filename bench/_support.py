@@ -218,3 +218,30 @@ def run_wrk(
         [*command, url], check=True, capture_output=True, text=True, timeout=seconds + 60
     )
     return parse_wrk(done.stdout)
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    """A wrk run whose failures are told apart: answers outside 2xx/3xx vs socket errors."""
+
+    result: WrkResult
+    non_2xx: int
+    socket_errors: int
+
+
+def run_wrk_timed(
+    url: str, *, seconds: int, connections: int, script: Path, timeout_seconds: int = 10
+) -> WrkRun:
+    """`run_wrk` with wrk's per-request `--timeout` raised from its 2 s default (a slow answer under
+    load is a latency, not a failure) and the non-2xx count reported on its own."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("benchmarks load 127.0.0.1 only")
+    command = [ensure_wrk(), "--latency", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    command += [f"--timeout={timeout_seconds}s", "-s", str(script), url]
+    done = subprocess.run(  # noqa: S603 - wrk with our own arguments
+        command, check=True, capture_output=True, text=True, timeout=seconds + timeout_seconds + 60
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    result = parse_wrk(done.stdout)
+    bad_answers = int(non_2xx.group(1)) if non_2xx else 0
+    return WrkRun(result, non_2xx=bad_answers, socket_errors=result.errors - bad_answers)

@@ -148,8 +148,16 @@ async def test_collections_configure_as_section_10_and_camel_case(
         "/collections/v1/webhooks", json={**body, "status_reason": "x"}, headers=headers
     )
     assert snake.status_code == 400
+    path = f"/collections/v1/webhooks/{webhook['id']}"
+    paused = await client.patch(path, json={"activo": False, "descripcion": "ERP"}, headers=headers)
+    assert (paused.json()["status"], paused.json()["descripcion"]) == ("disabled", "ERP")
+    revived = await client.patch(path, json={"activo": True, "eventos": ["pago.registrado"]}, headers=headers)
+    assert (revived.json()["status"], revived.json()["eventos"]) == ("active", ["pago.registrado"])
+    wrong = await client.patch(path, json={"eventos": ["orden.creada"]}, headers=headers)
+    assert wrong.status_code == 400 and wrong.json()["error"]["details"][0]["field"] == "eventos"
     _, collector = await _collections(database, settings, role="collector")
     assert (await client.get("/collections/v1/webhooks", headers=collector)).status_code == 403
+    assert (await client.patch(path, json={"activo": False}, headers=collector)).status_code == 403
     assert (
         await client.delete(f"/collections/v1/webhooks/{webhook['id']}", headers=headers)
     ).status_code == 204

@@ -9,8 +9,9 @@ in `nexo.webhooks.service`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,13 +27,14 @@ from nexo.webhooks.models import WebhookSubscription
 Render = Callable[[WebhookSubscription], dict[str, Any]]
 
 
-class WebhookChanges(Protocol):
-    """A PATCH body: what is None is left as it is."""
+@dataclass(frozen=True, slots=True)
+class WebhookChanges:
+    """What an update asks for, in neutral names; None leaves a field as it is."""
 
-    url: str | None
-    events: list[str] | None
-    description: str | None
-    active: bool | None
+    url: str | None = None
+    events: list[str] | None = None
+    description: str | None = None
+    active: bool | None = None
 
 
 async def create(

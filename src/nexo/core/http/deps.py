@@ -2,6 +2,10 @@
 
 The request's session is created lazily and owned by `NexoRoute`, which commits it once the endpoint
 has succeeded and before the response leaves, and rolls it back otherwise. Services never commit.
+
+The dependencies themselves are `async def`: FastAPI runs a plain `def` dependency in a worker thread,
+and under load those thread hand-offs (GIL switches, loop wake-ups) cost more than the work itself —
+`bench/http_api.py` measured the crm client `GET` at a fraction of its rate with them.
 """
 
 from __future__ import annotations
@@ -31,5 +35,13 @@ def get_session(request: Request) -> AsyncSession:
     return session
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+async def runtime_dependency(request: Request) -> Runtime:
+    return get_runtime(request)
+
+
+async def session_dependency(request: Request) -> AsyncSession:
+    return get_session(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
+SessionDep = Annotated[AsyncSession, Depends(session_dependency)]

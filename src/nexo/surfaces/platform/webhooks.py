@@ -172,7 +172,7 @@ async def update_webhook(
         subscription,
         settings=runtime.settings,
         owner=principal,
-        changes=body,
+        changes=routes.WebhookChanges(**body.model_dump(exclude_unset=True)),
         render=render,
         fields=FIELDS,
     )

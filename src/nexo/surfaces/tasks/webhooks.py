@@ -169,7 +169,12 @@ async def update_webhook(
 ) -> dict[str, Any]:
     subscription = await _find(session, principal, webhook_id)
     return await routes.update(
-        session, subscription, settings=runtime.settings, owner=principal, changes=body, render=render
+        session,
+        subscription,
+        settings=runtime.settings,
+        owner=principal,
+        changes=routes.WebhookChanges(**body.model_dump(exclude_unset=True)),
+        render=render,
     )
 
 
