@@ -81,23 +81,36 @@ def _info(session: Session | Any) -> dict[str, Any]:
     return info
 
 
+_tables_cache: tuple[int, dict[Table, str]] = (-1, {})
+
+
 def _tenant_tables() -> dict[Table, str]:
-    tables: dict[Table, str] = {}
-    for cls in _tenant_classes:
-        table = getattr(cls, "__table__", None)
-        if isinstance(table, Table):
-            tables[table] = cls.__name__
+    """Every tenant-owned table and its model's name; rebuilt only when a model class was added."""
+    global _tables_cache
+    known, tables = _tables_cache
+    if known != len(_tenant_classes):
+        tables = {}
+        for cls in _tenant_classes:
+            table = getattr(cls, "__table__", None)
+            if isinstance(table, Table):
+                tables[table] = cls.__name__
+        _tables_cache = (len(_tenant_classes), tables)
     return tables
 
 
-def _tenant_models(statement: Any) -> list[str]:
+def _tenant_models(state: ORMExecuteState) -> list[str]:
     """Names of the tenant-owned models a statement touches anywhere: selected columns, FROM and
     JOIN clauses, subqueries, EXISTS, UPDATE/DELETE targets. (`ORMExecuteState.all_mappers` only
-    sees the top-level entities, which would let `select(func.count()).select_from(Model)` through.)
+    sees the top-level entities, which would let `select(func.count()).select_from(Model)` through;
+    it is enough, though, to know that a statement needs the criteria, and it costs nothing, while
+    the full walk is a good part of a simple request's CPU — so the walk is for the other cases.)
     """
+    owned = sorted({m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, TenantOwned)})
+    if owned:
+        return owned
     tenant_tables = _tenant_tables()
     found: set[str] = set()
-    for element in visitors.iterate(statement):
+    for element in visitors.iterate(state.statement):
         table = element if isinstance(element, Table) else getattr(element, "table", None)
         if isinstance(table, Table) and table in tenant_tables:
             found.add(tenant_tables[table])
@@ -108,7 +121,7 @@ def _tenant_models(statement: Any) -> list[str]:
 def _scope_statement(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
         return
-    models = _tenant_models(state.statement)
+    models = _tenant_models(state)
     if not models:
         return
     info = state.session.info

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from tests.support import TEST_DATABASE, http_client
 
 from nexo.app import NexoApplication
@@ -54,6 +56,10 @@ def lifecycle_router() -> object:
         session.add(Tenant(slug="from-get", name="GET must not write"))
         await session.flush()
         return {"wrote": "yes"}
+
+    @router.get("/backend")
+    async def backend_pid(session: SessionDep) -> dict[str, int]:
+        return {"pid": int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)}
 
     return router
 
@@ -112,3 +118,28 @@ async def test_get_requests_cannot_write_on_sqlite(
     response = await client.get("/crm/v1/lifecycle/write-in-get")
     assert response.status_code == 500
     assert await count_tenants(application) == 0
+
+
+@pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="kills a PostgreSQL server connection")
+async def test_a_lost_database_connection_is_a_503_and_the_next_request_reconnects(
+    lifecycle: tuple[httpx.AsyncClient, NexoApplication],
+) -> None:
+    client, application = lifecycle
+    first = await client.get("/crm/v1/lifecycle/backend")
+    assert first.status_code == 200, first.text
+    admin = await asyncpg.connect(
+        make_url(application.runtime.settings.database_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+    try:  # outside the application's pool, which holds the connection the request used
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", first.json()["pid"]) is True
+    finally:
+        await admin.close()
+
+    lost = await client.get("/crm/v1/lifecycle/backend")
+    assert lost.status_code == 503, lost.text
+    assert lost.headers["retry-after"] == "1"
+    assert lost.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    again = await client.get("/crm/v1/lifecycle/backend")
+    assert again.status_code == 200 and again.json()["pid"] != first.json()["pid"]

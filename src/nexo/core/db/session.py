@@ -4,6 +4,11 @@ PostgreSQL gets one pooled engine. SQLite gets two: a single-connection writer w
 begin IMMEDIATE (so concurrent writers queue on one lock instead of failing with "database is
 locked"), and a pool of read-only readers for GET requests, which WAL lets run beside the writer.
 A write attempted through a reader fails loudly on SQLite, so a GET that writes is caught in tests.
+
+On PostgreSQL, GET sessions run in autocommit: under READ COMMITTED every statement takes its own
+snapshot anyway, so a read-only transaction buys nothing but a BEGIN and a COMMIT round trip. No
+pre-ping either (it costs three round trips per checkout with asyncpg): a connection found dead
+invalidates the pool, and that request answers 503 with `Retry-After` (see `nexo.core.errors`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from nexo.core.tenancy import scope_to_tenant
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_RECYCLE_SECONDS = 1800  # reopen connections older than this (idle-killing proxies, failovers)
 
 
 def masked_url(url: str | URL) -> str:
@@ -69,9 +75,9 @@ class Database:
             self.read_engine = _sqlite_engine(url, pool_size=pool_size, writer=False)
         else:
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS
             )
-            self.read_engine = self.write_engine
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -96,5 +102,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:  # on PostgreSQL the reader is the writer's pool with other options
             await self.read_engine.dispose()
