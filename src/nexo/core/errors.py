@@ -208,7 +208,9 @@ def install_error_handlers(app: FastAPI, *, validation_status: int) -> None:
         # The last net under input checks: a value the database cannot hold (an integer beyond its
         # column, say) is the client's mistake, and a constraint violation nobody checked first is a
         # conflict; neither is a server error. Anything else is a bug and stays a 500.
-        if exc.connection_invalidated:  # the database went away (restart, failover); the pool reconnects
+        if (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated
+        ):  # the database went away (restart, failover); the pool reconnects
             log.warning("database connection lost", exc_info=exc)
             return error_response(
                 503,

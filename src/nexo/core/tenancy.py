@@ -110,7 +110,7 @@ def _tenant_models(state: ORMExecuteState) -> list[str]:
         return owned
     tenant_tables = _tenant_tables()
     found: set[str] = set()
-    for element in visitors.iterate(state.statement):
+    for element in visitors.iterate(state.statement):  # type: ignore[arg-type]  # every statement is traversible
         table = element if isinstance(element, Table) else getattr(element, "table", None)
         if isinstance(table, Table) and table in tenant_tables:
             found.add(tenant_tables[table])
