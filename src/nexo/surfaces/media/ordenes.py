@@ -19,7 +19,7 @@ from nexo.surfaces.media.wire import IdPath, IdQuery, Item, ListOf, created, pag
 router = surface_router(prefix="/ordenes", tags=["ordenes"])
 
 
-def order_filters(
+async def order_filters(
     estado: Estado | None = None,
     fecha_desde: Annotated[date | None, Query(description="Fecha de la orden, desde (incluida).")] = None,
     fecha_hasta: Annotated[date | None, Query(description="Fecha de la orden, hasta (incluida).")] = None,

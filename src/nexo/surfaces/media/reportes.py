@@ -23,7 +23,7 @@ router = surface_router(prefix="/reportes", tags=["reportes"])
 analytics = surface_router(prefix="/analytics", tags=["analytics"])
 
 
-def report_range(
+async def report_range(
     fecha_desde: Annotated[date | None, Query(description="Fecha de orden desde (incluida).")] = None,
     fecha_hasta: Annotated[date | None, Query(description="Fecha de orden hasta (incluida).")] = None,
     estado: Annotated[
