@@ -17,11 +17,13 @@ Endpoints never filter by tenant by hand; a test greps the source to keep it tha
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import ForeignKey, Table, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql import visitors
 
 _TENANT_KEY = "nexo_tenant_id"
@@ -133,9 +135,14 @@ def _scope_statement(state: ORMExecuteState) -> None:
             f"query on {', '.join(models)} without a tenant context; "
             "call scope_to_tenant() or allow_all_tenants()"
         )
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
-    )
+    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: int) -> LoaderCriteriaOption:
+    """The criteria option of one tenant, built once: building it (the lambda's analysis) cost more
+    than the rest of scoping a statement. The option is immutable, so sharing it is safe."""
+    return with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
 
 
 @event.listens_for(Session, "before_flush")
