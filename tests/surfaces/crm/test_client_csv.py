@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tests.crm.support import BASE, Caller, caller, new_client
 from tests.support import http_client
 
@@ -18,6 +19,8 @@ from nexo.core.jobs.models import Job
 from nexo.core.settings import Settings
 from nexo.core.tenancy import allow_all_tenants
 from nexo.crm.clients.import_runs import JOB_KIND, run_import_job
+from nexo.crm.clients.importing import BATCH_ROWS
+from nexo.crm.clients.models import Client, ClientImport, ClientImportSegment
 
 HEADER = "phone_number,first_name,last_name,email,lead_status,tags,custom.industria\n"
 
@@ -172,6 +175,75 @@ async def test_large_files_run_as_a_job_with_readable_progress(
             {"row": 5201, "field": "phone_number", "error": status["errors"][0]["error"]}
         ]
         assert await _total(http, admin) == 5199
+
+
+async def _client_and_import_rows(database: Database) -> tuple[int, int, int]:
+    async with database.transaction() as session:
+        allow_all_tenants(session, reason="test counts what an import left behind")
+        counts = [
+            int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (Client, ClientImport, ClientImportSegment)
+        ]
+    return counts[0], counts[1], counts[2]
+
+
+@pytest.mark.parametrize("rows", [3_000, 10_000])  # under, then over, the body limit the route sets
+async def test_files_over_the_import_limit_get_413_and_write_nothing(
+    make_app: Callable[..., NexoApplication], database: Database, settings: Settings, rows: int
+) -> None:
+    app = make_app(crm_import_max_bytes=64 * 1024)
+    admin = await caller(database, settings)
+    text = HEADER + "".join(f"30{n:08d},Cliente {n},,,,,\n" for n in range(rows))  # 29 bytes a row
+    async with http_client(app) as http:
+        response = await _import(http, admin, text)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "PAYLOAD_TOO_LARGE"
+    assert "65,536 bytes" in error["message"] and "NEXO_CRM_IMPORT_MAX_BYTES" in error["message"]
+    assert await _client_and_import_rows(database) == (0, 0, 0)
+
+
+async def test_the_form_is_checked_like_any_body(client: httpx.AsyncClient, admin: Caller) -> None:
+    no_file = await client.post(f"{BASE}/clients/import", data={"dry_run": "true"}, headers=admin.headers)
+    assert no_file.status_code == 422 and no_file.json()["error"]["details"][0]["field"] == "file"
+    bad_flag = await _import(client, admin, HEADER + "3001234567,Ana,,,,,\n", dry_run="maybe")
+    assert bad_flag.status_code == 422 and bad_flag.json()["error"]["details"][0]["field"] == "dry_run"
+    assert await _total(client, admin) == 0
+
+
+def _write_large_csv(path: Path, size: int) -> int:
+    """A CSV of at least `size` bytes written row by row (never whole in memory); returns its rows."""
+    note = "Cliente importado desde la feria de Bogotá; prefiere contacto por WhatsApp. " * 6
+    rows = 0
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("phone_number,first_name,last_name,notes\n")
+        while handle.tell() < size:
+            handle.write(f"+5731{rows:08d},María,Rodríguez {rows},{note}\n")
+            rows += 1
+    return rows
+
+
+async def test_a_50_mb_file_is_staged_whole_as_one_job(
+    make_app: Callable[..., NexoApplication], database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "clientes-50mb.csv"
+    rows = _write_large_csv(path, 50 * 1024 * 1024)
+    app = make_app()
+    admin = await caller(database, settings)
+    async with http_client(app, timeout=300) as http:
+        with path.open("rb") as upload:  # httpx streams the file
+            response = await http.post(
+                f"{BASE}/clients/import",
+                files={"file": (path.name, upload, "text/csv")},
+                headers=admin.headers,
+            )
+        assert response.status_code == 202, response.text
+        started = response.json()
+        assert (started["status"], started["total_rows"], started["rows_processed"]) == ("queued", rows, 0)
+        progress = await http.get(f"{BASE}/clients/imports/{started['id']}", headers=admin.headers)
+        assert progress.json()["total_rows"] == rows
+    # Staged whole, nothing imported yet: the job writes clients segment by segment from here.
+    assert await _client_and_import_rows(database) == (0, 1, -(-rows // BATCH_ROWS))
 
 
 async def test_export_streams_csv_honouring_filters_and_round_trips(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from tests.crm.support import BASE, Caller, caller, new_client
@@ -121,6 +123,34 @@ async def test_totals_stay_exact_across_pages_and_deletes(client: httpx.AsyncCli
     assert searched.json()["data"] == []
 
 
+async def test_search_totals_are_exact_on_every_page(client: httpx.AsyncClient, admin: Caller) -> None:
+    ids = []
+    for n in range(5):
+        created = await new_client(
+            client, admin, phone_number=f"+57300123450{n}", first_name="Núñez" if n != 2 else "Otro"
+        )
+        ids.append(created["id"])
+    matching = [client_id for n, client_id in enumerate(ids) if n != 2][::-1]
+
+    async def page(number: int, **extra: str) -> dict[str, Any]:
+        params = {"search": "NUNEZ", "limit": "2", "page": str(number), **extra}
+        response = await client.get(f"{BASE}/clients", params=params, headers=admin.headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    first, second, third = await page(1), await page(2), await page(3)
+    assert [item["id"] for item in first["data"]] == matching[:2]
+    assert [item["id"] for item in second["data"]] == matching[2:]
+    assert first["meta"] == {"current_page": 1, "per_page": 2, "total": 4, "total_pages": 2}
+    assert second["meta"] == first["meta"] | {"current_page": 2}
+    assert (third["data"], third["meta"]["total"]) == ([], 4)
+    nothing = await page(1, search="zzqx")
+    assert (nothing["data"], nothing["meta"]["total"]) == ([], 0)
+    filtered = await page(1, lead_status="new")
+    assert filtered["meta"]["total"] == 4
+
+
 async def test_update_changes_fields_and_search_text(client: httpx.AsyncClient, admin: Caller) -> None:
     created = await new_client(client, admin, phone_number="+573001234567", first_name="Carlos")
     response = await client.put(
@@ -212,3 +242,31 @@ async def test_the_default_agent_role_cannot_delete_import_or_export(
     created = await new_client(client, agent, phone_number="+573001234567")
     assert (await client.delete(f"{BASE}/clients/{created['id']}", headers=agent.headers)).status_code == 403
     assert (await client.get(f"{BASE}/clients/export", headers=agent.headers)).status_code == 403
+
+
+async def test_the_created_client_answers_what_a_get_reads_back(
+    client: httpx.AsyncClient, admin: Caller
+) -> None:
+    # The create answer is built without reading the client back: its tags must come out in the
+    # order a GET reads them, and a new client has no task.
+    body = await new_client(
+        client, admin, phone_number="+573001112233", tags=["Zeta", "alfa", "Beta", "alfa "]
+    )
+    assert body["tags"] == ["alfa", "beta", "zeta"]
+    fetched = await client.get(f"{BASE}/clients/{body['id']}", headers=admin.headers)
+    assert fetched.json() == body
+
+
+async def test_a_client_shows_its_latest_tasks(client: httpx.AsyncClient, admin: Caller) -> None:
+    created = await new_client(client, admin, phone_number="+573001112244")
+    titles = ["Llamar", "Enviar cotización"]
+    for title in titles:
+        task = {"client_id": created["id"], "title": title, "due_date": "2030-01-02T10:00:00Z"}
+        answer = await client.post(f"{BASE}/tasks", json=task, headers=admin.headers)
+        assert answer.status_code == 201, answer.text
+    fetched = (await client.get(f"{BASE}/clients/{created['id']}", headers=admin.headers)).json()
+    assert [(task["title"], task["status"], task["due_date"]) for task in fetched["tasks"]] == [
+        ("Enviar cotización", "pending", "2030-01-02T10:00:00Z"),
+        ("Llamar", "pending", "2030-01-02T10:00:00Z"),
+    ]
+    assert set(fetched["tasks"][0]) == {"id", "title", "due_date", "status"}

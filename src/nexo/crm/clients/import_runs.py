@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexo.core.audit import record_audit
 from nexo.core.auth.principal import Principal
 from nexo.core.db.types import utcnow
-from nexo.core.errors import ErrorDetail, NotFound, ValidationFailed
+from nexo.core.errors import ErrorDetail, NotFound, PayloadTooLarge, ValidationFailed
 from nexo.core.jobs import Reschedule, clock, enqueue, register_handler
 from nexo.core.tenancy import scope_to_tenant
 from nexo.crm.clients.csv_format import CsvLayout, bad_file, open_text, read_layout
@@ -36,6 +36,20 @@ def check_on_duplicate(value: str) -> str:
     if value not in ON_DUPLICATE:
         raise ValidationFailed(details=[ErrorDetail("on_duplicate", f"one of {', '.join(ON_DUPLICATE)}")])
     return value
+
+
+def file_too_large(limit: int) -> PayloadTooLarge:
+    size = f"{limit / 1024 / 1024:.0f} MiB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+    return PayloadTooLarge(
+        f"The file is larger than the import limit of {size}; nothing was imported. Split it into "
+        "smaller files, or ask the administrator to raise NEXO_CRM_IMPORT_MAX_BYTES."
+    )
+
+
+def check_size(size: int, *, limit: int) -> None:
+    """Refuse a file over the import limit before reading a row of it (nothing is written)."""
+    if size > limit:
+        raise file_too_large(limit)
 
 
 def _layout(raw: IO[bytes]) -> tuple[CsvLayout, Any, Any]:

@@ -80,16 +80,53 @@ def filtered(session: AsyncSession, filters: ClientFilters) -> Select[tuple[Clie
 
 
 async def list_clients(session: AsyncSession, filters: ClientFilters, params: PageParams) -> Page[Client]:
-    statement = filtered(session, filters).order_by(Client.id.desc())
-    rows = list((await session.scalars(statement.limit(params.limit).offset(params.offset))).all())
-    if rows and len(rows) < params.limit:
-        total = params.offset + len(rows)  # the last page: its length tells the total
-    elif filters.empty:
+    if filters.empty:
+        return await _unfiltered_page(session, params)
+    return await _filtered_page(session, filters, params)
+
+
+async def _unfiltered_page(session: AsyncSession, params: PageParams) -> Page[Client]:
+    statement = select(Client).order_by(Client.id.desc()).limit(params.limit).offset(params.offset)
+    rows = list((await session.scalars(statement)).all())
+    total = _total_from_length(rows, params)
+    if total is None:
         total = await tenant_total(session)
-    else:
-        count = select(func.count()).select_from(Client).where(*filter_conditions(session, filters))
-        total = int(await session.scalar(count) or 0)
     return Page(items=rows, total=total, page=params.page, limit=params.limit)
+
+
+async def _filtered_page(session: AsyncSession, filters: ClientFilters, params: PageParams) -> Page[Client]:
+    """One statement, one index lookup: the matching ids are found once (a CTE used twice, so the
+    database materialises it), counted, and the page's ids taken from them; only the page's rows are
+    then read in full, by primary key.
+
+    Two statements (the page, then `count(*)`) run the same trigram lookup twice. Worse, a page with
+    `ORDER BY id DESC LIMIT 20` invites a plan that walks the tenant's rows newest first hoping to meet
+    20 matches soon, which reads every row when the term is rare (PostgreSQL's generic plans for
+    prepared statements fall into it easily). A materialised CTE cannot be walked that way: its cost
+    is the index lookup, bounded by the matches.
+    """
+    matches = select(Client.id).where(*filter_conditions(session, filters)).cte("matches")
+    page = select(matches.c.id).order_by(matches.c.id.desc()).limit(params.limit).offset(params.offset)
+    page_ids = page.subquery("page")
+    total = select(func.count()).select_from(matches).scalar_subquery().label("total")
+    statement = select(Client, total).join(page_ids, page_ids.c.id == Client.id).order_by(Client.id.desc())
+    result = (await session.execute(statement)).all()
+    rows = [client for client, _ in result]
+    if result:
+        found = int(result[0].total)
+    elif params.offset == 0:
+        found = 0
+    else:  # a page past the end has no row to carry the total
+        count = select(func.count()).select_from(Client).where(*filter_conditions(session, filters))
+        found = int(await session.scalar(count) or 0)
+    return Page(items=rows, total=found, page=params.page, limit=params.limit)
+
+
+def _total_from_length(rows: Sequence[Client], params: PageParams) -> int | None:
+    """The total when the page itself tells it: a short page is the last one."""
+    if len(rows) < params.limit and (rows or params.offset == 0):
+        return params.offset + len(rows)
+    return None
 
 
 async def tenant_total(session: AsyncSession) -> int:

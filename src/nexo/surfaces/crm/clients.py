@@ -7,7 +7,8 @@ PUT    /clients/:id             §7.4: the fields sent change      clients.updat
 DELETE /clients/:id             §7.5 (204)                       clients.delete
 POST   /clients/:id/tags        §7.6 {tag}                       clients.update
 DELETE /clients/:id/tags/:tag   §7.7                             clients.update
-POST   /clients/import          §7.8 multipart `file`; 200, or 202 with a job for large files
+POST   /clients/import          §7.8 multipart `file`; 200, or 202 with a job for large files;
+                                413 over NEXO_CRM_IMPORT_MAX_BYTES (the route's own body limit)
 GET    /clients/imports/:id     progress of an import job        clients.import
 GET    /clients/export          §7.9 CSV, streamed, filters honoured  clients.export
 """
@@ -16,15 +17,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, File, Form, Query, UploadFile
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.exceptions import HTTPException
 
 from nexo.core.auth.principal import Principal
+from nexo.core.errors import ErrorDetail, ValidationFailed
 from nexo.core.http.deps import RuntimeDep, SessionDep
+from nexo.core.http.middleware import allow_body_up_to
 from nexo.core.pagination import PageParams, crm_meta, page_params
 from nexo.crm.clients import import_runs, service
 from nexo.crm.clients.exporting import export_csv
+from nexo.crm.clients.fields import normalise_tags
 from nexo.crm.clients.importing import ImportTally
 from nexo.crm.clients.models import Client, ClientImport
 from nexo.crm.clients.search import ClientFilters, list_clients
@@ -56,7 +63,7 @@ Importer = Annotated[Principal, allowed("clients.import")]
 Exporter = Annotated[Principal, allowed("clients.export")]
 
 
-def client_filters(
+async def client_filters(  # async: FastAPI runs a plain `def` dependency in a thread
     search: Annotated[str | None, Query(max_length=100, description="Name, phone or email fragment")] = None,
     lead_status: Annotated[LeadStatus | None, Query()] = None,
     segment: Annotated[str | None, Query(max_length=50)] = None,
@@ -77,20 +84,29 @@ def _fields(client: Client) -> dict[str, object]:
     return {name: getattr(client, name) for name in ClientDetail.model_fields if hasattr(client, name)}
 
 
-async def _detail(session: SessionDep, client: Client) -> ClientDetail:
-    tags = (await service.tags_of(session, [client.id]))[client.id]
-    tasks = await session.scalars(
-        select(Task).where(Task.client_id == client.id).order_by(Task.id.desc()).limit(20)
-    )
+def _detail_of(client: Client, tags: list[str], tasks: list[ClientTask]) -> ClientDetail:
     return ClientDetail.model_validate(
         {
             **_fields(client),
             "tags": tags,
             "ltv": money_number(client.ltv),
             "chats": [],  # the conversations issue fills this in
-            "tasks": [ClientTask.model_validate(task) for task in tasks],
+            "tasks": tasks,
         }
     )
+
+
+async def _detail(session: SessionDep, client: Client) -> ClientDetail:
+    tags = (await service.tags_of(session, [client.id]))[client.id]
+    # The four columns the answer shows, not whole Task objects.
+    rows = await session.execute(
+        select(Task.id, Task.title, Task.due_date, Task.status)
+        .where(Task.client_id == client.id)
+        .order_by(Task.id.desc())
+        .limit(20)
+    )
+    tasks = [ClientTask(id=row.id, title=row.title, due_date=row.due_date, status=row.status) for row in rows]
+    return _detail_of(client, tags, tasks)
 
 
 @router.get("", response_model=ClientList, summary="List clients (§7.1)")
@@ -115,7 +131,9 @@ async def create(
         region=runtime.settings.crm_default_phone_region,
         actor=principal,
     )
-    return await _detail(session, client)
+    # A client created a moment ago has exactly the tags it was created with (the service refused
+    # the request otherwise) and no task yet: nothing to read back.
+    return _detail_of(client, sorted(normalise_tags(body.tags or [])), tasks=[])
 
 
 @router.get("/export", summary="Export clients as CSV (§7.9)", response_class=StreamingResponse)
@@ -134,21 +152,101 @@ async def export(
     )
 
 
+# The import route reads its multipart body itself, after the caller is authenticated and allowed,
+# so that it can first raise this request's body limit to the import limit: the CSV files people
+# export from spreadsheets are often far over the global NEXO_MAX_BODY_BYTES.
+_IMPORT_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV, UTF-8 or Latin-1, header in row 1; up to "
+                            "NEXO_CRM_IMPORT_MAX_BYTES (100 MiB by default)",
+                        },
+                        "dry_run": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "Check every row, write nothing",
+                        },
+                        "on_duplicate": {
+                            "type": "string",
+                            "enum": ["skip", "update"],
+                            "default": "skip",
+                            "description": "skip (default) or update",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+# Multipart boundaries, headers and the small fields around the file.
+_FORM_OVERHEAD_BYTES = 64 * 1024
+_TRUE_WORDS, _FALSE_WORDS = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off", ""})
+
+
+def _form_bool(value: str | StarletteUpload | None, name: str) -> bool:
+    word = value.strip().casefold() if isinstance(value, str) else "" if value is None else None
+    if word is None or word not in _TRUE_WORDS | _FALSE_WORDS:
+        raise ValidationFailed(details=[ErrorDetail(name, "true or false")])
+    return word in _TRUE_WORDS
+
+
+def _uploaded_file(form: FormData) -> StarletteUpload:
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload):
+        raise ValidationFailed(
+            "Send the CSV as the multipart/form-data field `file`.", details=[ErrorDetail("file", "required")]
+        )
+    return upload
+
+
 @router.post(
     "/import",
     response_model=ImportResult,
     summary="Import clients from CSV (§7.8)",
-    responses={202: {"model": ImportStatus, "description": "A large file: imported by a job"}},
+    openapi_extra=_IMPORT_FORM,
+    responses={
+        202: {"model": ImportStatus, "description": "A large file: imported by a job"},
+        413: {"description": "The file is over the import limit (NEXO_CRM_IMPORT_MAX_BYTES)"},
+    },
 )
 async def import_(
+    request: Request, session: SessionDep, runtime: RuntimeDep, principal: Importer
+) -> ImportResult | Response:
+    limit = runtime.settings.crm_import_max_bytes
+    allow_body_up_to(request.scope, limit + _FORM_OVERHEAD_BYTES)
+    try:
+        async with request.form(max_files=1, max_fields=10) as form:
+            file = _uploaded_file(form)
+            import_runs.check_size(file.size or 0, limit=limit)
+            dry_run = _form_bool(form.get("dry_run"), "dry_run")
+            on_duplicate = import_runs.check_on_duplicate(str(form.get("on_duplicate") or "skip"))
+            return await _import_file(
+                session, runtime, principal, file, dry_run=dry_run, on_duplicate=on_duplicate
+            )
+    except HTTPException as exc:  # the body limit, counted while the upload streams in
+        if exc.status_code == 413:
+            raise import_runs.file_too_large(limit) from exc
+        raise
+
+
+async def _import_file(
     session: SessionDep,
     runtime: RuntimeDep,
-    principal: Importer,
-    file: Annotated[UploadFile, File(description="CSV, UTF-8 or Latin-1, header in row 1")],
-    dry_run: Annotated[bool, Form(description="Check every row, write nothing")] = False,
-    on_duplicate: Annotated[str, Form(description="skip (default) or update")] = "skip",
+    principal: Principal,
+    file: StarletteUpload,
+    *,
+    dry_run: bool,
+    on_duplicate: str,
 ) -> ImportResult | Response:
-    import_runs.check_on_duplicate(on_duplicate)
     region = runtime.settings.crm_default_phone_region
     if (file.size or 0) > runtime.settings.crm_import_inline_max_bytes:
         assert principal.tenant_id is not None
