@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
 
 from nexo.core.auth.dependencies import register_resolver
 from nexo.core.auth.principal import Principal
@@ -22,7 +21,7 @@ from nexo.core.security.jwt_tokens import InvalidToken
 from nexo.core.tenancy import allow_all_tenants, scope_to_tenant
 from nexo.identity.keys import access_codec
 from nexo.identity.models import LoginSession, Role, User
-from nexo.identity.status import account_refusal
+from nexo.identity.status import refusal_of
 from nexo.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -49,42 +48,57 @@ class JwtUserResolver:
             allow_all_tenants(session, reason="platform owner token names no tenant")
         else:
             scope_to_tenant(session, claims.tenant_id)
-        row = (
-            await session.execute(
-                select(User, LoginSession, Tenant)
-                .join(User.role)
-                .options(contains_eager(User.role))
-                .join(LoginSession, LoginSession.user_id == User.id)
-                .outerjoin(Tenant, Tenant.id == User.tenant_id)
-                .where(User.id == int(claims.sub), LoginSession.id == claims.sid)
-            )
-        ).first()
+        user_id = int(claims.sub)
+        row = (await session.execute(_ACCOUNT, {"user_id": user_id, "session_id": claims.sid})).first()
         if row is None:
             return None
-        user, login, tenant = row
-        if login.revoked_at is not None or login.surface != surface:
+        if row.revoked_at is not None or row.login_surface != surface:
             return None
         # The scoping already keeps a tenant token to its tenant; a token naming no tenant must be a
         # platform account's.
-        if claims.tenant_id is None and user.tenant_id is not None:
+        if claims.tenant_id is None and row.tenant_id is not None:
             return None
-        if account_refusal(user=user, tenant=tenant, surface=surface) is not None:
+        refusal = refusal_of(
+            user_status=row.status,
+            user_deleted=row.deleted_at is not None,
+            tenant_status=row.tenant_status,
+            role_surface=row.role_surface,
+            surface=surface,
+        )
+        if refusal is not None:
             return None
-        return _principal(user, tenant, session_id=login.id)
+        return Principal(
+            kind="user",
+            id=str(user_id),
+            tenant_id=row.tenant_id,
+            permissions=frozenset(row.permissions),
+            role=row.role_name,
+            session_id=claims.sid,
+            platform_role=row.role_name if row.role_surface == "platform" else None,
+            plan=row.plan,
+        )
 
 
-def _principal(user: User, tenant: Tenant | None, *, session_id: str) -> Principal:
-    role: Role = user.role
-    return Principal(
-        kind="user",
-        id=str(user.id),
-        tenant_id=user.tenant_id,
-        permissions=frozenset(role.permissions),
-        role=role.name,
-        session_id=session_id,
-        platform_role=role.name if role.surface == "platform" else None,
-        plan=tenant.plan if tenant is not None else None,
+# What every authenticated request needs to know about its account, as columns, not rows: built
+# once, and without loading four ORM objects per request (a good part of a simple GET's CPU).
+_ACCOUNT = (
+    select(
+        User.tenant_id,
+        User.status,
+        User.deleted_at,
+        Role.name.label("role_name"),
+        Role.surface.label("role_surface"),
+        Role.permissions,
+        LoginSession.revoked_at,
+        LoginSession.surface.label("login_surface"),
+        Tenant.status.label("tenant_status"),
+        Tenant.plan,
     )
+    .join(Role, Role.id == User.role_id)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .outerjoin(Tenant, Tenant.id == User.tenant_id)
+    .where(User.id == bindparam("user_id"), LoginSession.id == bindparam("session_id"))
+)
 
 
 USER_RESOLVER = JwtUserResolver()
