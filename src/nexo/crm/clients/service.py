@@ -101,11 +101,11 @@ async def create_client(
         raise problem.as_validation() from problem
     tags = cleaned.pop("tags", [])
     phone = cleaned["phone_number"]
-    if await session.scalar(select(Client.id).where(Client.phone_number == phone)) is not None:
-        raise duplicate_phone(phone)
     client = Client(**cleaned)
     refresh_search_text(client)
     session.add(client)
+    # No look-up first: the unique (tenant, phone) constraint answers a duplicate at the insert
+    # (a 409, and the request's transaction is rolled back), one statement less per create.
     await _flush_or_conflict(session, phone)
     await _add_tags(session, client.id, tags)
     await adjust_total(session, 1)
