@@ -31,6 +31,7 @@ class Task(TenantOwned, Timestamped, Base):
         Index("ix_tasks_tenant_id_version", "tenant_id", "version"),
         Index("ix_tasks_tenant_id_status_due_date", "tenant_id", "status", "due_date"),
         Index("ix_tasks_tenant_id_assigned_to_user_id", "tenant_id", "assigned_to_user_id"),
+        Index("ix_tasks_tenant_id_client_id", "tenant_id", "client_id"),  # a crm client's tasks
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
