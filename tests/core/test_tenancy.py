@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from nexo.core.audit import AuditRecord
 from nexo.core.db.session import Database
@@ -79,6 +79,32 @@ async def test_every_statement_shape_is_filtered(database: Database) -> None:
         for statement in shapes.values():
             with pytest.raises(TenantContextMissing):
                 await session.execute(statement)
+
+
+BUILT_ONCE = (
+    select(AuditRecord.action).where(AuditRecord.actor_id == bindparam("actor")).order_by(AuditRecord.id)
+)
+COUNT_BUILT_ONCE = select(func.count()).select_from(AuditRecord)
+
+
+async def test_a_statement_built_once_is_scoped_to_each_tenant_in_turn(database: Database) -> None:
+    # Scoped copies of a reused statement are cached per tenant: each execution must still see
+    # only its own tenant's rows, whichever tenant used the statement first.
+    acme, globex = await make_tenants(database)
+    for tenant, action in ((acme, "acme.row"), (globex, "globex.row"), (globex, "globex.other")):
+        async with database.transaction(tenant_id=tenant) as session:
+            session.add(record(action))
+    for tenant, expected in (
+        (acme, ["acme.row"]),
+        (globex, ["globex.row", "globex.other"]),
+        (acme, ["acme.row"]),
+    ):
+        async with database.transaction(tenant_id=tenant) as session:
+            assert list(await session.scalars(BUILT_ONCE, {"actor": "1"})) == expected
+            assert await session.scalar(COUNT_BUILT_ONCE) == len(expected)
+    async with database.transaction() as session:
+        with pytest.raises(TenantContextMissing):
+            await session.scalar(COUNT_BUILT_ONCE)  # the cached answer "touches audit records" holds
 
 
 async def test_get_by_id_of_another_tenant_finds_nothing(database: Database) -> None:

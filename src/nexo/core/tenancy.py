@@ -18,9 +18,10 @@ Endpoints never filter by tenant by hand; a test greps the source to keep it tha
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any
 
-from sqlalchemy import ForeignKey, Table, event
+from sqlalchemy import Executable, ForeignKey, Table, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.util import LoaderCriteriaOption
@@ -123,7 +124,9 @@ def _tenant_models(state: ORMExecuteState) -> list[str]:
 def _scope_statement(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
         return
-    models = _tenant_models(state)
+    models = _known_models.get(state.statement)
+    if models is None:
+        models = _known_models[state.statement] = _tenant_models(state)
     if not models:
         return
     info = state.session.info
@@ -135,7 +138,27 @@ def _scope_statement(state: ORMExecuteState) -> None:
             f"query on {', '.join(models)} without a tenant context; "
             "call scope_to_tenant() or allow_all_tenants()"
         )
-    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+    state.statement = _scoped(state.statement, tenant_id)
+
+
+# What `_tenant_models` found, per statement object: free for statements built once (below).
+_known_models: weakref.WeakKeyDictionary[Executable, list[str]] = weakref.WeakKeyDictionary()
+
+# A statement built once (a module constant with bind parameters) is scoped once per tenant and the
+# scoped copy reused, so SQLAlchemy computes its cache key once instead of on every execution. Keys
+# are weak: a statement built for one request takes its entry with it (the scoped copy does not
+# refer back to the original, so it does not keep it alive).
+_scoped_copies: weakref.WeakKeyDictionary[Executable, dict[int, Executable]] = weakref.WeakKeyDictionary()
+
+
+def _scoped(statement: Executable, tenant_id: int) -> Executable:
+    copies = _scoped_copies.get(statement)
+    if copies is None:
+        copies = _scoped_copies[statement] = {}
+    scoped = copies.get(tenant_id)
+    if scoped is None:
+        scoped = copies[tenant_id] = statement.options(_tenant_criteria(tenant_id))
+    return scoped
 
 
 @functools.lru_cache(maxsize=4096)

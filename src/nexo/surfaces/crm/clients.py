@@ -19,7 +19,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
@@ -96,15 +96,18 @@ def _detail_of(client: Client, tags: list[str], tasks: list[ClientTask]) -> Clie
     )
 
 
+# The four columns the answer shows, not whole Task objects; built once (see nexo.core.tenancy).
+_LATEST_TASKS = (
+    select(Task.id, Task.title, Task.due_date, Task.status)
+    .where(Task.client_id == bindparam("client_id"))
+    .order_by(Task.id.desc())
+    .limit(20)
+)
+
+
 async def _detail(session: SessionDep, client: Client) -> ClientDetail:
     tags = (await service.tags_of(session, [client.id]))[client.id]
-    # The four columns the answer shows, not whole Task objects.
-    rows = await session.execute(
-        select(Task.id, Task.title, Task.due_date, Task.status)
-        .where(Task.client_id == client.id)
-        .order_by(Task.id.desc())
-        .limit(20)
-    )
+    rows = await session.execute(_LATEST_TASKS, {"client_id": client.id})
     tasks = [ClientTask(id=row.id, title=row.title, due_date=row.due_date, status=row.status) for row in rows]
     return _detail_of(client, tags, tasks)
 
