@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Integer, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,12 +53,15 @@ def duplicate_phone(phone: str) -> Conflict:
     )
 
 
+_MOVE_TOTAL = update(ClientTotal).values(clients=ClientTotal.clients + bindparam("delta", type_=Integer))
+
+
 async def adjust_total(session: AsyncSession, delta: int) -> None:
     """Move the tenant's client count by `delta`, in the caller's transaction (an atomic increment,
     so concurrent writers never lose an update)."""
     if delta == 0:
         return
-    result = await session.execute(update(ClientTotal).values(clients=ClientTotal.clients + delta))
+    result = await session.execute(_MOVE_TOTAL, {"delta": delta})
     if getattr(result, "rowcount", 0):
         return
     # The tenant's first client: the row does not exist yet. Count once (the count includes rows
@@ -69,7 +72,7 @@ async def adjust_total(session: AsyncSession, delta: int) -> None:
             session.add(ClientTotal(tenant_id=current_tenant_id(session), clients=int(count or 0)))
     except IntegrityError:
         # Another transaction created the row first; its count did not include our change.
-        await session.execute(update(ClientTotal).values(clients=ClientTotal.clients + delta))
+        await session.execute(_MOVE_TOTAL, {"delta": delta})
 
 
 # Statements of the hot read paths, built once: see nexo.core.tenancy for why that is cheaper.
