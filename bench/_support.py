@@ -161,6 +161,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: int  # socket errors + non-2xx/3xx responses
+    non_2xx: int  # of which answers outside 2xx/3xx
 
     @property
     def row(self) -> dict[str, float]:
@@ -194,6 +195,7 @@ def parse_wrk(output: str) -> WrkResult:
         p99_ms=_milliseconds(p99.group(1)),
         requests=int(total.group(1)),
         errors=errors,
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
     )
 
 
@@ -205,8 +207,11 @@ def run_wrk(
     threads: int = 1,
     script: Path | None = None,
     headers: dict[str, str] | None = None,
+    timeout_seconds: int | None = None,
 ) -> WrkResult:
-    """Load `url` with wrk for `seconds` and return what it measured (127.0.0.1 only)."""
+    """Load `url` with wrk for `seconds` and return what it measured (127.0.0.1 only).
+    `timeout_seconds` raises wrk's per-request timeout (2 s): under heavy load a slow answer is a
+    latency to measure, not an error."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError("benchmarks load 127.0.0.1 only")
     command = [ensure_wrk(), "--latency", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
@@ -214,34 +219,10 @@ def run_wrk(
         command += ["-H", f"{name}: {value}"]
     if script is not None:
         command += ["-s", str(script)]
+    if timeout_seconds is not None:
+        command.append(f"--timeout={timeout_seconds}s")
+    limit = seconds + (timeout_seconds or 2) + 60
     done = subprocess.run(  # noqa: S603 - wrk with our own arguments
-        [*command, url], check=True, capture_output=True, text=True, timeout=seconds + 60
+        [*command, url], check=True, capture_output=True, text=True, timeout=limit
     )
     return parse_wrk(done.stdout)
-
-
-@dataclass(frozen=True)
-class WrkRun:
-    """A wrk run whose failures are told apart: answers outside 2xx/3xx vs socket errors."""
-
-    result: WrkResult
-    non_2xx: int
-    socket_errors: int
-
-
-def run_wrk_timed(
-    url: str, *, seconds: int, connections: int, script: Path, timeout_seconds: int = 10
-) -> WrkRun:
-    """`run_wrk` with wrk's per-request `--timeout` raised from its 2 s default (a slow answer under
-    load is a latency, not a failure) and the non-2xx count reported on its own."""
-    if not url.startswith("http://127.0.0.1:"):
-        raise ValueError("benchmarks load 127.0.0.1 only")
-    command = [ensure_wrk(), "--latency", "-t1", f"-c{connections}", f"-d{seconds}s"]
-    command += [f"--timeout={timeout_seconds}s", "-s", str(script), url]
-    done = subprocess.run(  # noqa: S603 - wrk with our own arguments
-        command, check=True, capture_output=True, text=True, timeout=seconds + timeout_seconds + 60
-    )
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
-    result = parse_wrk(done.stdout)
-    bad_answers = int(non_2xx.group(1)) if non_2xx else 0
-    return WrkRun(result, non_2xx=bad_answers, socket_errors=result.errors - bad_answers)

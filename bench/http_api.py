@@ -56,7 +56,7 @@ from bench._support import (
     free_port,
     fresh_postgres_database,
     nexo_env,
-    run_wrk_timed,
+    run_wrk,
     running,
 )
 from nexo.core.db.migrations import upgrade_to_head
@@ -228,13 +228,15 @@ def load(server: Server, endpoint: str, script: str, directory: Path, *, seconds
     path = directory / f"{server.name}-{endpoint}-{seconds}s.lua"
     path.write_text(script, encoding="utf-8")
     connections = LOGIN_CONNECTIONS if endpoint == "login" else CONNECTIONS
-    run = run_wrk_timed(f"{server.base}/", seconds=seconds, connections=connections, script=path)
-    if run.non_2xx or run.socket_errors:
+    run = run_wrk(
+        f"{server.base}/", seconds=seconds, connections=connections, script=path, timeout_seconds=10
+    )
+    if run.errors:
         raise RuntimeError(
-            f"{server.name} {endpoint}: {run.non_2xx} non-2xx answers and {run.socket_errors} socket "
-            f"errors in {run.result.requests} requests"
+            f"{server.name} {endpoint}: {run.non_2xx} non-2xx answers and {run.errors - run.non_2xx} "
+            f"socket errors in {run.requests} requests"
         )
-    return run.result
+    return run
 
 
 def scripts(endpoint: str, server: Server, token: str, data: BenchData) -> Iterator[str]:
