@@ -16,14 +16,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bench._tenants import tenant_with_user
 from nexo.core.auth.principal import Principal
 from nexo.core.db.session import Database
-from nexo.core.tenancy import allow_all_tenants
 from nexo.credentials.connectors import create_link_code
-from nexo.identity.roles import ensure_default_roles
-from nexo.identity.users import create_user
 from nexo.models import Base  # noqa: F401 - every table, for the foreign keys
-from nexo.tenants.models import Tenant
 
 OWNER_PASSWORD = "bench-password-2026"  # noqa: S105 - a benchmark fixture
 FIRST = ("María", "José", "Juan", "Ana", "Luis", "Carmen", "Jorge", "Lucía", "Andrés", "Sofía", "Raúl")
@@ -43,20 +40,11 @@ class CollectionsTenant:
 async def create_collections_tenant(database: Database, slug: str) -> CollectionsTenant:
     """A tenant with its default roles, a collections owner (password `OWNER_PASSWORD`) and a fresh
     connector link code, all through Nexo's own services."""
-    async with database.transaction() as session:
-        allow_all_tenants(session, reason="benchmark setup")
-        tenant = Tenant(slug=slug, name=f"Bench {slug}")
-        session.add(tenant)
-        await session.flush()
-    email = f"owner@{slug}.bench.example"
-    async with database.transaction(tenant_id=tenant.id) as session:
-        roles = await ensure_default_roles(session, tenant)
-        user = await create_user(
-            session, email=email, role=roles[("collections", "owner")], password=OWNER_PASSWORD
-        )
-        actor = Principal(kind="user", id=str(user.id), tenant_id=tenant.id)
+    owner = await tenant_with_user(database, slug, role=("collections", "owner"), password=OWNER_PASSWORD)
+    async with database.transaction(tenant_id=owner.tenant_id) as session:
+        actor = Principal(kind="user", id=str(owner.user_id), tenant_id=owner.tenant_id)
         code = await create_link_code(session, actor=actor)
-    return CollectionsTenant(tenant.id, email, code.code)
+    return CollectionsTenant(owner.tenant_id, owner.email, code.code)
 
 
 def _invoice_counts(rng: random.Random, clients: int, invoices: int) -> list[int]:

@@ -22,13 +22,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from bench._support import asyncpg_dsn
+from bench._tenants import tenant_with_user
 from nexo.core.db.session import Database
-from nexo.core.tenancy import allow_all_tenants
 from nexo.crm.text import search_text
-from nexo.identity.roles import ensure_default_roles
-from nexo.identity.users import create_user
 from nexo.models import Base  # noqa: F401 - every table, for the foreign keys
-from nexo.tenants.models import Tenant
 
 ADMIN_PASSWORD = "bench-password-2026"  # noqa: S105 - a benchmark fixture
 FIRST_NAMES = (
@@ -86,16 +83,8 @@ def client_rows(tenant_id: int, count: int, *, seed: int = 7) -> Iterator[tuple[
 
 
 async def _tenant_with_admin(database: Database, slug: str) -> tuple[int, str]:
-    async with database.transaction() as session:
-        allow_all_tenants(session, reason="benchmark setup")
-        tenant = Tenant(slug=slug, name=f"Bench {slug}")
-        session.add(tenant)
-        await session.flush()
-    email = f"admin@{slug}.bench.example"
-    async with database.transaction(tenant_id=tenant.id) as session:
-        roles = await ensure_default_roles(session, tenant)
-        await create_user(session, email=email, role=roles[("crm", "admin")], password=ADMIN_PASSWORD)
-    return tenant.id, email
+    made = await tenant_with_user(database, slug, role=("crm", "admin"), password=ADMIN_PASSWORD)
+    return made.tenant_id, made.email
 
 
 async def copy_clients(url: str, tenant_id: int, count: int) -> None:
