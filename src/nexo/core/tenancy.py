@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Executable, ForeignKey, Table, event
@@ -124,10 +125,10 @@ def _tenant_models(state: ORMExecuteState) -> list[str]:
 def _scope_statement(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
         return
-    models = _known_models.get(state.statement)
-    if models is None:
-        models = _known_models[state.statement] = _tenant_models(state)
-    if not models:
+    scoping = _scopings.get(state.statement)
+    if scoping is None:
+        scoping = _scopings[state.statement] = _StatementScoping(_tenant_models(state))
+    if not scoping.models:
         return
     info = state.session.info
     if info.get(_ALL_TENANTS_KEY):
@@ -135,30 +136,32 @@ def _scope_statement(state: ORMExecuteState) -> None:
     tenant_id = info.get(_TENANT_KEY)
     if tenant_id is None:
         raise TenantContextMissing(
-            f"query on {', '.join(models)} without a tenant context; "
+            f"query on {', '.join(scoping.models)} without a tenant context; "
             "call scope_to_tenant() or allow_all_tenants()"
         )
-    state.statement = _scoped(state.statement, tenant_id)
+    state.statement = scoping.for_tenant(state.statement, tenant_id)
 
 
-# What `_tenant_models` found, per statement object: free for statements built once (below).
-_known_models: weakref.WeakKeyDictionary[Executable, list[str]] = weakref.WeakKeyDictionary()
+@dataclass(slots=True)
+class _StatementScoping:
+    """What scoping learned about one statement object: the tenant-owned models it touches, and its
+    scoped copy for each tenant. A statement built once (a module constant with bind parameters) is
+    thus walked once and scoped once per tenant, and SQLAlchemy computes the copy's cache key once
+    instead of on every execution."""
 
-# A statement built once (a module constant with bind parameters) is scoped once per tenant and the
-# scoped copy reused, so SQLAlchemy computes its cache key once instead of on every execution. Keys
-# are weak: a statement built for one request takes its entry with it (the scoped copy does not
+    models: list[str]
+    copies: dict[int, Executable] = field(default_factory=dict)
+
+    def for_tenant(self, statement: Executable, tenant_id: int) -> Executable:
+        scoped = self.copies.get(tenant_id)
+        if scoped is None:
+            scoped = self.copies[tenant_id] = statement.options(_tenant_criteria(tenant_id))
+        return scoped
+
+
+# Weak keys: a statement built for one request takes its entry with it (a scoped copy does not
 # refer back to the original, so it does not keep it alive).
-_scoped_copies: weakref.WeakKeyDictionary[Executable, dict[int, Executable]] = weakref.WeakKeyDictionary()
-
-
-def _scoped(statement: Executable, tenant_id: int) -> Executable:
-    copies = _scoped_copies.get(statement)
-    if copies is None:
-        copies = _scoped_copies[statement] = {}
-    scoped = copies.get(tenant_id)
-    if scoped is None:
-        scoped = copies[tenant_id] = statement.options(_tenant_criteria(tenant_id))
-    return scoped
+_scopings: weakref.WeakKeyDictionary[Executable, _StatementScoping] = weakref.WeakKeyDictionary()
 
 
 @functools.lru_cache(maxsize=4096)
