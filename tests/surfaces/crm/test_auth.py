@@ -172,7 +172,8 @@ async def test_changing_the_password_ends_other_sessions(
     assert "auth.password_changed" in await _actions(database)
 
 
-async def _enable_2fa(client: httpx.AsyncClient, token: str) -> tuple[pyotp.TOTP, list[str]]:
+async def _enable_2fa(client: httpx.AsyncClient, token: str) -> tuple[pyotp.TOTP, list[str], str]:
+    """Enable 2FA; returns the TOTP, the backup codes and the code that activated it."""
     enabled = await client.post(f"{BASE}/auth/2fa/enable", headers=auth_headers(token))
     assert enabled.status_code == 200, enabled.text
     body = enabled.json()
@@ -182,19 +183,20 @@ async def _enable_2fa(client: httpx.AsyncClient, token: str) -> tuple[pyotp.TOTP
     totp = pyotp.TOTP(body["secret"])
     wrong = await client.post(f"{BASE}/auth/2fa/verify", headers=auth_headers(token), json={"code": "000000"})
     assert wrong.status_code == 422
+    activation_code = totp.now()
     verified = await client.post(
-        f"{BASE}/auth/2fa/verify", headers=auth_headers(token), json={"code": totp.now()}
+        f"{BASE}/auth/2fa/verify", headers=auth_headers(token), json={"code": activation_code}
     )
     assert verified.status_code == 200, verified.text
     assert verified.json()["two_factor_enabled"] is True
-    return totp, body["backup_codes"]
+    return totp, body["backup_codes"], activation_code
 
 
 async def test_two_factor_login_takes_two_steps(client: httpx.AsyncClient, database: Database) -> None:
     tenant = await create_tenant(database)
     agent = await create_user(database, tenant=tenant, role="agent")
     token = (await _login(client, agent.email)).json()["access_token"]
-    totp, backup_codes = await _enable_2fa(client, token)
+    totp, backup_codes, activation_code = await _enable_2fa(client, token)
     again = await client.post(f"{BASE}/auth/2fa/enable", headers=auth_headers(token))
     assert again.status_code == 409
 
@@ -206,7 +208,8 @@ async def test_two_factor_login_takes_two_steps(client: httpx.AsyncClient, datab
 
     # The code used to activate 2FA cannot be replayed; the next step's code works.
     replay = await client.post(
-        f"{BASE}/auth/2fa/login", json={"challenge_token": challenge["challenge_token"], "code": totp.now()}
+        f"{BASE}/auth/2fa/login",
+        json={"challenge_token": challenge["challenge_token"], "code": activation_code},
     )
     assert replay.status_code == 401
     done = await client.post(
@@ -239,7 +242,7 @@ async def test_a_challenge_dies_after_five_wrong_codes(client: httpx.AsyncClient
     tenant = await create_tenant(database)
     agent = await create_user(database, tenant=tenant, role="agent")
     token = (await _login(client, agent.email)).json()["access_token"]
-    totp, _ = await _enable_2fa(client, token)
+    totp, _, _ = await _enable_2fa(client, token)
     challenge = (await _login(client, agent.email)).json()["challenge_token"]
     for _ in range(5):
         wrong = await client.post(
@@ -257,7 +260,7 @@ async def test_disabling_2fa_needs_password_and_code(client: httpx.AsyncClient, 
     tenant = await create_tenant(database)
     agent = await create_user(database, tenant=tenant, role="agent")
     token = (await _login(client, agent.email)).json()["access_token"]
-    _, backup_codes = await _enable_2fa(client, token)
+    _, backup_codes, _ = await _enable_2fa(client, token)
     url = f"{BASE}/auth/2fa/disable"
     no_code = await client.post(
         url, headers=auth_headers(token), json={"password": DEFAULT_PASSWORD, "code": "111111"}
